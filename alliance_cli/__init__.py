@@ -1,0 +1,3 @@
+"""alliance: track the therapeutic alliance (bond, goals, tasks) from session to session."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,108 @@
+"""What every command shares: the opened database, option types, parsing, confirmation.
+
+Nothing here imports SQLAlchemy at module level, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from alliance_cli.domain.dates import parse_date
+from alliance_cli.domain.text import optional_text
+from alliance_cli.errors import Cancelled
+from alliance_cli.paths import DatabaseLocation, resolve_database
+from alliance_cli.render.safe_text import one_line
+
+if TYPE_CHECKING:
+    from alliance_cli.store.engine import Database
+
+
+@dataclass
+class AppState:
+    """Global options, kept on the root context."""
+
+    db_option: str | None = None
+    debug: bool = False
+
+    def location(self) -> DatabaseLocation:
+        return resolve_database(self.db_option)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class TextFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", help="table on a terminal, or json / csv for scripts."),
+]
+TextFormatOption = Annotated[
+    TextFormat, typer.Option("--format", "-f", help="text, or json for scripts.")
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+CodeArgument = Annotated[str, typer.Argument(help="Pseudonymous patient code, e.g. P014.")]
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj
+
+
+@contextmanager
+def database(ctx: typer.Context) -> Iterator[Database]:
+    """The database chosen by --db / ALLIANCE_DB / default, opened and migrated."""
+    from alliance_cli.store.engine import open_database
+
+    db = open_database(state(ctx).location())
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def today() -> date:
+    return date.today()
+
+
+def to_date(value: str | None, what: str) -> date | None:
+    return None if value is None else parse_date(value, today(), what=what)
+
+
+def text_or_none(value: str | None, what: str) -> str | None:
+    """Optional free text: NUL refused, blank means none."""
+    return optional_text(value, what)
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def confirm(question: str, *, yes: bool, refusal: str) -> None:
+    """Ask before something irreversible; without a terminal, require --yes."""
+    if yes:
+        return
+    if not stdin_is_terminal():
+        raise Cancelled(refusal, "pass --yes to confirm when not on a terminal")
+    try:
+        agreed = typer.confirm(one_line(question), default=False, err=True)
+    except (EOFError, typer.Abort):
+        agreed = False
+    if not agreed:
+        raise Cancelled("nothing was changed")

@@ -1,0 +1,125 @@
+"""`alliance goal ...`: goals co-created with the patient."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from alliance_cli.cli.common import (
+    CodeArgument,
+    FormatOption,
+    OutputFormat,
+    database,
+    text_or_none,
+    to_date,
+    today,
+)
+from alliance_cli.domain.text import required_text
+from alliance_cli.render import views
+from alliance_cli.render.console import message, out
+
+app = typer.Typer(
+    help="Goals agreed with the patient.", no_args_is_help=True, rich_markup_mode=None
+)
+
+
+class ProposedBy(StrEnum):
+    patient = "patient"
+    therapist = "therapist"
+    joint = "joint"
+
+
+class GoalStatus(StrEnum):
+    active = "active"
+    achieved = "achieved"
+    dropped = "dropped"
+
+
+TargetOption = Annotated[
+    str | None, typer.Option("--target", metavar="DATE", help="Target date (YYYY-MM-DD).")
+]
+GoalIdArgument = Annotated[int, typer.Argument(help="Goal id (see `alliance goal list`).")]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    code: CodeArgument,
+    text: Annotated[str, typer.Argument(help="The goal, in the patient's words.")],
+    by: Annotated[
+        ProposedBy, typer.Option("--by", help="Who proposed it: patient, therapist or joint.")
+    ] = ProposedBy.joint,
+    target: TargetOption = None,
+) -> None:
+    """Add a goal; prints the new goal's id."""
+    from alliance_cli.services.goals import add_goal
+
+    goal_text = required_text(text, "goal text")
+    target_date = to_date(target, "--target")
+    with database(ctx) as db:
+        goal = add_goal(
+            db, code, goal_text, proposed_by=by.value, target=target_date, today=today()
+        )
+    out(str(goal.id))
+    message(f"Added goal {goal.id} for {goal.patient}.")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    code: CodeArgument,
+    all_: Annotated[
+        bool, typer.Option("--all", "-a", help="Include achieved and dropped goals.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List a patient's active goals."""
+    from alliance_cli.services.goals import list_goals
+
+    with database(ctx) as db:
+        goals = list_goals(db, code, include_closed=all_)
+    if not goals and fmt == OutputFormat.table:
+        message("No goals to show." + ("" if all_ else " (--all shows closed goals)"))
+        return
+    views.goals(goals, fmt.value)
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    goal_id: GoalIdArgument,
+    new_status: Annotated[GoalStatus, typer.Argument(metavar="achieved|dropped|active")],
+    note: Annotated[str | None, typer.Option("--note", help="What the review found.")] = None,
+) -> None:
+    """Review a goal: mark it achieved, dropped or active again."""
+    from alliance_cli.services.goals import set_goal_status
+
+    review_note = text_or_none(note, "note")
+    with database(ctx) as db:
+        goal = set_goal_status(db, goal_id, new_status.value, note=review_note, today=today())
+    message(f"Goal {goal.id} of {goal.patient} is {goal.status}.")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    goal_id: GoalIdArgument,
+    text: Annotated[str | None, typer.Option("--text", help="New wording.")] = None,
+    target: TargetOption = None,
+    by: Annotated[ProposedBy | None, typer.Option("--by", help="Who proposed it.")] = None,
+) -> None:
+    """Reword a goal or change its target date."""
+    from alliance_cli.errors import InvalidInput
+    from alliance_cli.services.goals import edit_goal
+
+    if text is None and target is None and by is None:
+        raise InvalidInput("nothing to change", "give --text, --target or --by")
+    new_text = None if text is None else required_text(text, "goal text")
+    target_date = to_date(target, "--target")
+    with database(ctx) as db:
+        goal = edit_goal(
+            db, goal_id, text=new_text, target=target_date, proposed_by=by.value if by else None
+        )
+    message(f"Updated goal {goal.id} of {goal.patient}.")

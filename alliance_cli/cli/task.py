@@ -1,0 +1,141 @@
+"""`alliance task ...`: tasks agreed with the patient and their review."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from alliance_cli.cli.common import (
+    CodeArgument,
+    FormatOption,
+    OutputFormat,
+    database,
+    to_date,
+    today,
+)
+from alliance_cli.domain.dates import check_not_future
+from alliance_cli.domain.text import required_text
+from alliance_cli.render import views
+from alliance_cli.render.console import message, out
+
+app = typer.Typer(
+    help="Tasks agreed with the patient (homework, exercises).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+class Adherence(StrEnum):
+    done = "done"
+    partly = "partly"
+    not_done = "not-done"
+
+
+class TaskStatus(StrEnum):
+    active = "active"
+    completed = "completed"
+    dropped = "dropped"
+
+
+TaskIdArgument = Annotated[int, typer.Argument(help="Task id (see `alliance task list`).")]
+GoalOption = Annotated[
+    int | None, typer.Option("--goal", metavar="GOAL_ID", help="The goal this task serves.")
+]
+DueOption = Annotated[
+    str | None, typer.Option("--due", metavar="DATE", help="When it is due (YYYY-MM-DD).")
+]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    code: CodeArgument,
+    text: Annotated[str, typer.Argument(help="The task as agreed.")],
+    goal: GoalOption = None,
+    due: DueOption = None,
+) -> None:
+    """Add an agreed task; prints the new task's id."""
+    from alliance_cli.services.tasks import add_task
+
+    task_text = required_text(text, "task text")
+    due_date = to_date(due, "--due")
+    with database(ctx) as db:
+        task = add_task(db, code, task_text, goal_id=goal, due=due_date, today=today())
+    out(str(task.id))
+    message(f"Added task {task.id} for {task.patient}.")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    code: CodeArgument,
+    all_: Annotated[
+        bool, typer.Option("--all", "-a", help="Include completed and dropped tasks.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List a patient's active tasks with their reviews."""
+    from alliance_cli.services.tasks import list_tasks
+
+    with database(ctx) as db:
+        tasks = list_tasks(db, code, include_closed=all_)
+    if not tasks and fmt == OutputFormat.table:
+        message("No tasks to show." + ("" if all_ else " (--all shows closed tasks)"))
+        return
+    views.tasks(tasks, fmt.value)
+
+
+@app.command("review")
+def review(
+    ctx: typer.Context,
+    task_id: TaskIdArgument,
+    adherence: Annotated[Adherence, typer.Option("--adherence", help="done, partly or not-done.")],
+    when: Annotated[
+        str, typer.Option("--date", metavar="DATE", help="Review date (default today).")
+    ] = "today",
+) -> None:
+    """Record how far the patient carried out a task."""
+    from alliance_cli.services.tasks import review_task
+
+    on = to_date(when, "--date")
+    assert on is not None
+    check_not_future(on, today(), what="review date")
+    with database(ctx) as db:
+        task = review_task(db, task_id, adherence.value, on)
+    message(f"Task {task.id} of {task.patient}: {adherence.value} on {on.isoformat()}.")
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    task_id: TaskIdArgument,
+    new_status: Annotated[TaskStatus, typer.Argument(metavar="active|completed|dropped")],
+) -> None:
+    """Close a task as completed or dropped, or reopen it."""
+    from alliance_cli.services.tasks import set_task_status
+
+    with database(ctx) as db:
+        task = set_task_status(db, task_id, new_status.value)
+    message(f"Task {task.id} of {task.patient} is {task.status}.")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    task_id: TaskIdArgument,
+    text: Annotated[str | None, typer.Option("--text", help="New wording.")] = None,
+    goal: GoalOption = None,
+    due: DueOption = None,
+) -> None:
+    """Reword a task, link it to a goal or change its due date."""
+    from alliance_cli.errors import InvalidInput
+    from alliance_cli.services.tasks import edit_task
+
+    if text is None and goal is None and due is None:
+        raise InvalidInput("nothing to change", "give --text, --goal or --due")
+    new_text = None if text is None else required_text(text, "task text")
+    with database(ctx) as db:
+        task = edit_task(db, task_id, text=new_text, due=to_date(due, "--due"), goal_id=goal)
+    message(f"Updated task {task.id} of {task.patient}.")

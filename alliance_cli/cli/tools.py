@@ -1,0 +1,55 @@
+"""Top-level helpers: `alliance where` and `alliance demo`."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from alliance_cli.cli.common import TextFormat, TextFormatOption, state
+from alliance_cli.render import views
+from alliance_cli.render.console import message
+
+
+def where(ctx: typer.Context, fmt: TextFormatOption = TextFormat.text) -> None:
+    """Show where the database and config live, the schema version and counts."""
+    from alliance_cli.services.info import database_info
+
+    views.database_info(database_info(state(ctx).location()), fmt.value)
+
+
+def demo(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Option(
+            "--path", help="Where to write the demo database (default: demo.db in the data dir)."
+        ),
+    ] = None,
+) -> None:
+    """Write a synthetic caseload to a separate demo database and show it."""
+    from alliance_cli.paths import DatabaseLocation, default_demo_path, sqlite_url
+    from alliance_cli.services.demo import write_demo
+    from alliance_cli.services.patients import list_patients
+
+    target = (path or default_demo_path()).expanduser().absolute()
+    location = DatabaseLocation(
+        url=sqlite_url(target), path=target, source="demo", is_default=path is None
+    )
+    db = write_demo(location, real=state(ctx).location())
+    try:
+        rows = list_patients(db, include_discharged=True)
+    finally:
+        db.close()
+    views.patients(rows, "table")
+    message(f"Demo caseload written to {target} (synthetic patients, invented data).")
+    quoted = shlex.quote(str(target))
+    message(f"Try:  alliance --db {quoted} patient show D02")
+    message(f"Or:   export ALLIANCE_DB={quoted}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("where")(where)
+    app.command("demo")(demo)

@@ -1,0 +1,116 @@
+"""Plain records handed from the services to the renderers (no ORM objects escape)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+PATIENT_STATUSES = ("active", "discharged")
+GOAL_STATUSES = ("active", "achieved", "dropped")
+GOAL_PROPOSERS = ("patient", "therapist", "joint")
+TASK_STATUSES = ("active", "completed", "dropped")
+ADHERENCE_LEVELS = ("done", "partly", "not-done")
+RATERS = ("patient", "therapist")
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """One line of `patient list`."""
+
+    code: str
+    name: str | None
+    status: str
+    since: date | None
+    sessions: int
+    last_session: date | None
+
+
+@dataclass(frozen=True)
+class PatientProfile:
+    code: str
+    name: str | None
+    status: str
+    since: date | None
+    instrument: str
+    expectations: str | None
+    beliefs: str | None
+    emotional_state: str | None
+    social_context: str | None
+    note: str | None
+    discharged_on: date | None
+    discharge_reason: str | None
+
+
+@dataclass(frozen=True)
+class GoalRecord:
+    id: int
+    patient: str
+    text: str
+    proposed_by: str
+    status: str
+    target: date | None
+    created: date
+
+
+@dataclass(frozen=True)
+class TaskReviewRecord:
+    date: date
+    adherence: str
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    id: int
+    patient: str
+    goal_id: int | None
+    text: str
+    status: str
+    due: date | None
+    reviews: tuple[TaskReviewRecord, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: int
+    patient: str
+    date: date
+    rater: str
+    instrument: str
+    bond: float
+    goal: float
+    task: float
+    items: tuple[float, ...]
+    note: str | None
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """What `session add` reports: the stored set and the change since the previous one."""
+
+    session: SessionRecord
+    previous: SessionRecord | None
+    changes: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class PatientOverview:
+    """Everything `patient show` prints."""
+
+    profile: PatientProfile
+    goals: tuple[GoalRecord, ...]
+    tasks: tuple[TaskRecord, ...]
+    sessions: tuple[SessionRecord, ...]
+    session_count: int
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """What `alliance where` reports."""
+
+    location: str
+    source: str
+    schema_version: str | None
+    patients: int
+    sessions: int
+    config: str
+    config_exists: bool

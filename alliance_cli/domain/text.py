@@ -1,0 +1,47 @@
+"""Rules for free text typed by users (codes, names, notes, goal and task text)."""
+
+from __future__ import annotations
+
+import re
+
+from alliance_cli.errors import InvalidInput
+
+MAX_CODE_LENGTH = 64
+MAX_TEXT_LENGTH = 20_000
+_CODE_SPACE = re.compile(r"\s")
+
+
+def clean_text(value: str, what: str, *, required: bool = True) -> str | None:
+    """Text is stored exactly as typed, except that NUL is refused and blank means none."""
+    if "\x00" in value:
+        raise InvalidInput(f"{what} contains a NUL character", "remove it and try again")
+    if len(value) > MAX_TEXT_LENGTH:
+        raise InvalidInput(f"{what} is longer than {MAX_TEXT_LENGTH} characters")
+    if not value.strip():
+        if required:
+            raise InvalidInput(f"{what} is empty", f"give the {what} as text")
+        return None
+    return value
+
+
+def optional_text(value: str | None, what: str) -> str | None:
+    return None if value is None else clean_text(value, what, required=False)
+
+
+def required_text(value: str, what: str) -> str:
+    cleaned = clean_text(value, what, required=True)
+    assert cleaned is not None
+    return cleaned
+
+
+def check_code(code: str) -> str:
+    """A patient code is a short pseudonym without spaces, e.g. P014."""
+    clean = required_text(code, "patient code")
+    if len(clean) > MAX_CODE_LENGTH or _CODE_SPACE.search(clean):
+        raise InvalidInput(
+            "patient code must be at most 64 characters with no spaces",
+            "use a short pseudonym such as P014",
+        )
+    if not clean.isprintable():
+        raise InvalidInput("patient code contains control characters", "use letters and digits")
+    return clean

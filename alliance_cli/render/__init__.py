@@ -1,0 +1,1 @@
+"""Presentation: tables, JSON, CSV and messages. Nothing here touches the database."""

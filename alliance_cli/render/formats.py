@@ -1,0 +1,96 @@
+"""JSON and CSV renderings of records, with the stable keys documented in the README."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from alliance_cli.domain.records import GoalRecord, PatientRow, SessionRecord, TaskRecord
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+PATIENT_KEYS = ("code", "name", "status", "since", "sessions", "last_session")
+SESSION_KEYS = (
+    "id",
+    "patient",
+    "date",
+    "rater",
+    "instrument",
+    "bond",
+    "goal",
+    "task",
+    "items",
+    "note",
+)
+GOAL_KEYS = ("id", "patient", "text", "proposed_by", "status", "target", "created")
+TASK_KEYS = ("id", "patient", "goal_id", "text", "status", "due", "reviews")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def patient_dict(row: PatientRow) -> dict[str, Any]:
+    return {key: _plain(getattr(row, key)) for key in PATIENT_KEYS}
+
+
+def session_dict(record: SessionRecord) -> dict[str, Any]:
+    return {key: _plain(getattr(record, key)) for key in SESSION_KEYS}
+
+
+def goal_dict(record: GoalRecord) -> dict[str, Any]:
+    return {key: _plain(getattr(record, key)) for key in GOAL_KEYS}
+
+
+def task_dict(record: TaskRecord) -> dict[str, Any]:
+    data = {key: _plain(getattr(record, key)) for key in TASK_KEYS if key != "reviews"}
+    data["reviews"] = [
+        {"date": r.date.isoformat(), "adherence": r.adherence} for r in record.reviews
+    ]
+    return data
+
+
+# JSON escapes C0 itself; C1 controls and bidi overrides are escaped here as well, so
+# JSON printed to a terminal cannot drive it. Both occur only inside JSON strings.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def to_json(data: Any) -> str:
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_plain)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def print_json(data: Any) -> None:
+    """Pretty, UTF-8 JSON on stdout."""
+    sys.stdout.write(to_json(data) + "\n")
+
+
+def csv_cell(value: Any) -> str:
+    """A cell a spreadsheet will not run: formulas are defused with a leading `'`."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, list | tuple):
+        text = " ".join(csv_cell(v) for v in value)
+    else:
+        text = str(_plain(value))
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def print_csv(keys: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(keys)
+    for row in rows:
+        writer.writerow([csv_cell(row.get(key)) for key in keys])

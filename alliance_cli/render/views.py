@@ -1,0 +1,302 @@
+"""What each command prints, in each output format (table/text, JSON, CSV)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alliance_cli.domain.instruments import DIMENSIONS
+from alliance_cli.domain.records import (
+    DatabaseInfo,
+    GoalRecord,
+    PatientOverview,
+    PatientProfile,
+    PatientRow,
+    SessionRecord,
+    StoredSession,
+    TaskRecord,
+)
+from alliance_cli.render.console import out
+from alliance_cli.render.formats import (
+    GOAL_KEYS,
+    PATIENT_KEYS,
+    SESSION_KEYS,
+    TASK_KEYS,
+    goal_dict,
+    patient_dict,
+    print_csv,
+    print_json,
+    session_dict,
+    task_dict,
+)
+from alliance_cli.render.safe_text import one_line, printable
+from alliance_cli.render.tables import Column, print_table
+from alliance_cli.render.values import fmt_change, fmt_date, fmt_optional, fmt_score
+
+TABLE, JSON, CSV = "table", "json", "csv"
+
+
+def patients(rows: Sequence[PatientRow], fmt: str) -> None:
+    if fmt == JSON:
+        print_json([patient_dict(r) for r in rows])
+    elif fmt == CSV:
+        print_csv(PATIENT_KEYS, (patient_dict(r) for r in rows))
+    else:
+        print_table(
+            [
+                Column("code"),
+                Column("name"),
+                Column("status"),
+                Column("since"),
+                Column("sessions", numeric=True),
+                Column("last session"),
+            ],
+            [
+                [
+                    r.code,
+                    r.name or "",
+                    r.status,
+                    fmt_date(r.since),
+                    str(r.sessions),
+                    fmt_date(r.last_session),
+                ]
+                for r in rows
+            ],
+        )
+
+
+def _session_cells(r: SessionRecord) -> list[str]:
+    return [
+        str(r.id),
+        fmt_date(r.date),
+        r.rater,
+        r.instrument,
+        fmt_score(r.bond),
+        fmt_score(r.goal),
+        fmt_score(r.task),
+        r.note or "",
+    ]
+
+
+SESSION_COLUMNS = [
+    Column("id", numeric=True),
+    Column("date"),
+    Column("rater"),
+    Column("instrument"),
+    Column("bond", numeric=True),
+    Column("goal", numeric=True),
+    Column("task", numeric=True),
+    Column("note"),
+]
+
+
+def sessions(records: Sequence[SessionRecord], fmt: str, *, title: str | None = None) -> None:
+    if fmt == JSON:
+        print_json([session_dict(r) for r in records])
+    elif fmt == CSV:
+        print_csv(SESSION_KEYS, (session_dict(r) for r in records))
+    else:
+        print_table(SESSION_COLUMNS, [_session_cells(r) for r in records], title=title)
+
+
+def goals(records: Sequence[GoalRecord], fmt: str, *, title: str | None = None) -> None:
+    if fmt == JSON:
+        print_json([goal_dict(r) for r in records])
+    elif fmt == CSV:
+        print_csv(GOAL_KEYS, (goal_dict(r) for r in records))
+    else:
+        print_table(
+            [
+                Column("id", numeric=True),
+                Column("goal"),
+                Column("by"),
+                Column("status"),
+                Column("target"),
+                Column("created"),
+            ],
+            [
+                [
+                    str(g.id),
+                    g.text,
+                    g.proposed_by,
+                    g.status,
+                    fmt_date(g.target),
+                    fmt_date(g.created),
+                ]
+                for g in records
+            ],
+            title=title,
+        )
+
+
+def _reviews_summary(task: TaskRecord) -> str:
+    return "; ".join(f"{r.date.isoformat()} {r.adherence}" for r in task.reviews)
+
+
+def tasks(records: Sequence[TaskRecord], fmt: str, *, title: str | None = None) -> None:
+    if fmt == JSON:
+        print_json([task_dict(r) for r in records])
+    elif fmt == CSV:
+        rows = [{**task_dict(r), "reviews": _reviews_summary(r)} for r in records]
+        print_csv(TASK_KEYS, rows)
+    else:
+        print_table(
+            [
+                Column("id", numeric=True),
+                Column("task"),
+                Column("goal", numeric=True),
+                Column("status"),
+                Column("due"),
+                Column("reviews"),
+            ],
+            [
+                [
+                    str(t.id),
+                    t.text,
+                    fmt_optional(t.goal_id),
+                    t.status,
+                    fmt_date(t.due),
+                    _reviews_summary(t),
+                ]
+                for t in records
+            ],
+            title=title,
+        )
+
+
+def stored_session(stored: StoredSession, fmt: str) -> None:
+    s = stored.session
+    if fmt == JSON:
+        print_json(
+            {
+                "session": session_dict(s),
+                "previous": None if stored.previous is None else session_dict(stored.previous),
+                "changes": stored.changes,
+            }
+        )
+        return
+    out(
+        one_line(
+            f"Stored session {s.id} for {s.patient} on {s.date.isoformat()} "
+            f"({s.rater} rating, {s.instrument})"
+        )
+    )
+    previous = stored.previous
+    since = f" since {previous.date.isoformat()}" if previous else ""
+    print_table(
+        [Column("dimension"), Column("score", numeric=True), Column("change" + since)],
+        [
+            [name, fmt_score(getattr(s, name)), fmt_change(stored.changes[name])]
+            for name in DIMENSIONS
+        ],
+    )
+    if s.note:
+        out("note: " + one_line(s.note))
+
+
+def _profile_lines(p: PatientProfile, session_count: int) -> list[tuple[str, str]]:
+    lines = [
+        ("code", p.code),
+        ("name", p.name or ""),
+        ("status", p.status),
+        ("since", fmt_date(p.since)),
+        ("instrument", p.instrument),
+        ("sessions", str(session_count)),
+        ("expectations", p.expectations or ""),
+        ("beliefs", p.beliefs or ""),
+        ("emotional state", p.emotional_state or ""),
+        ("social context", p.social_context or ""),
+        ("note", p.note or ""),
+    ]
+    if p.status == "discharged":
+        lines.append(("discharged", fmt_date(p.discharged_on)))
+        lines.append(("reason", p.discharge_reason or ""))
+    return lines
+
+
+def profile_dict(p: PatientProfile) -> dict[str, object]:
+    return {
+        "code": p.code,
+        "name": p.name,
+        "status": p.status,
+        "since": fmt_date(p.since) or None,
+        "instrument": p.instrument,
+        "expectations": p.expectations,
+        "beliefs": p.beliefs,
+        "emotional_state": p.emotional_state,
+        "social_context": p.social_context,
+        "note": p.note,
+        "discharged_on": fmt_date(p.discharged_on) or None,
+        "discharge_reason": p.discharge_reason,
+    }
+
+
+def profile(p: PatientProfile, fmt: str) -> None:
+    """A short confirmation of a stored profile (after add / edit / discharge)."""
+    if fmt == JSON:
+        print_json(profile_dict(p))
+        return
+    _key_values([(k, v) for k, v in _profile_lines(p, 0) if v and k != "sessions"])
+
+
+def _key_values(lines: Sequence[tuple[str, str]]) -> None:
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        text = printable(value).replace("\n", "\n" + " " * (width + 2))
+        out(f"{key.ljust(width)}  {text}")
+
+
+def overview(view: PatientOverview, fmt: str) -> None:
+    if fmt == JSON:
+        print_json(
+            {
+                "patient": profile_dict(view.profile),
+                "sessions_total": view.session_count,
+                "goals": [goal_dict(g) for g in view.goals],
+                "tasks": [task_dict(t) for t in view.tasks],
+                "recent_sessions": [session_dict(s) for s in view.sessions],
+            }
+        )
+        return
+    _key_values(_profile_lines(view.profile, view.session_count))
+    out()
+    if view.goals:
+        goals(view.goals, TABLE, title="Goals")
+    else:
+        out("No goals yet: `alliance goal add CODE TEXT`.")
+    out()
+    if view.tasks:
+        tasks(view.tasks, TABLE, title="Tasks")
+    else:
+        out("No tasks yet: `alliance task add CODE TEXT`.")
+    out()
+    if view.sessions:
+        sessions(view.sessions, TABLE, title=f"Recent sessions ({len(view.sessions)} rating sets)")
+    else:
+        out("No sessions yet: `alliance session add CODE`.")
+
+
+def database_info(info: DatabaseInfo, fmt: str) -> None:
+    if fmt == JSON:
+        print_json(
+            {
+                "database": info.location,
+                "source": info.source,
+                "schema_version": info.schema_version,
+                "patients": info.patients,
+                "sessions": info.sessions,
+                "config": info.config,
+                "config_exists": info.config_exists,
+            }
+        )
+        return
+    schema = info.schema_version or "(not created yet)"
+    config = info.config + ("" if info.config_exists else " (not present; defaults apply)")
+    _key_values(
+        [
+            ("database", f"{info.location} (from {info.source})"),
+            ("schema", schema),
+            ("patients", str(info.patients)),
+            ("sessions", str(info.sessions)),
+            ("config", config),
+        ]
+    )

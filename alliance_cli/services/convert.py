@@ -1,0 +1,79 @@
+"""ORM rows to plain records, so nothing outside the services sees a SQLModel object."""
+
+from __future__ import annotations
+
+from alliance_cli.domain.instruments import Scores
+from alliance_cli.domain.records import (
+    GoalRecord,
+    PatientProfile,
+    SessionRecord,
+    TaskRecord,
+    TaskReviewRecord,
+)
+from alliance_cli.store.models import Goal, Patient, SessionRating, Task, TaskReview
+
+
+def patient_profile(patient: Patient) -> PatientProfile:
+    return PatientProfile(
+        code=patient.code,
+        name=patient.name,
+        status=patient.status,
+        since=patient.since,
+        instrument=patient.instrument,
+        expectations=patient.expectations,
+        beliefs=patient.beliefs,
+        emotional_state=patient.emotional_state,
+        social_context=patient.social_context,
+        note=patient.note,
+        discharged_on=patient.discharged_on,
+        discharge_reason=patient.discharge_reason,
+    )
+
+
+def goal_record(goal: Goal, code: str) -> GoalRecord:
+    assert goal.id is not None
+    return GoalRecord(
+        id=goal.id,
+        patient=code,
+        text=goal.text,
+        proposed_by=goal.proposed_by,
+        status=goal.status,
+        target=goal.target,
+        created=goal.created,
+    )
+
+
+def task_record(task: Task, code: str, reviews: list[TaskReview]) -> TaskRecord:
+    assert task.id is not None
+    return TaskRecord(
+        id=task.id,
+        patient=code,
+        goal_id=task.goal_id,
+        text=task.text,
+        status=task.status,
+        due=task.due,
+        reviews=tuple(
+            TaskReviewRecord(date=r.date, adherence=r.adherence)
+            for r in sorted(reviews, key=lambda r: (r.date, r.id or 0))
+        ),
+    )
+
+
+def session_record(rating: SessionRating, code: str) -> SessionRecord:
+    assert rating.id is not None
+    return SessionRecord(
+        id=rating.id,
+        patient=code,
+        date=rating.date,
+        rater=rating.rater,
+        instrument=rating.instrument,
+        bond=rating.bond,
+        goal=rating.goal,
+        task=rating.task,
+        items=tuple(float(x) for x in rating.items),
+        note=rating.note,
+    )
+
+
+def scores_of(record: SessionRecord) -> Scores:
+    return Scores(bond=record.bond, goal=record.goal, task=record.task, items=record.items)

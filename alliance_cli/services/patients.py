@@ -1,0 +1,238 @@
+"""Patients: pseudonymous codes, a profile in the patient's own terms, erasure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, delete, func, select
+
+from alliance_cli.domain.records import (
+    PatientOverview,
+    PatientProfile,
+    PatientRow,
+)
+from alliance_cli.errors import Conflict, InvalidInput
+from alliance_cli.services.convert import (
+    goal_record,
+    patient_profile,
+    session_record,
+    task_record,
+)
+from alliance_cli.store.engine import Database
+from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
+from alliance_cli.store.queries import get_patient
+
+PROFILE_FIELDS = (
+    "name",
+    "since",
+    "expectations",
+    "beliefs",
+    "emotional_state",
+    "social_context",
+    "note",
+)
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    """Profile fields as typed; None leaves a field alone (edit) or empty (add)."""
+
+    name: str | None = None
+    since: date | None = None
+    expectations: str | None = None
+    beliefs: str | None = None
+    emotional_state: str | None = None
+    social_context: str | None = None
+    note: str | None = None
+
+
+def add_patient(db: Database, code: str, details: PatientDetails) -> PatientProfile:
+    with db.write() as session:
+        if session.exec(select(Patient.id).where(Patient.code == code)).first() is not None:
+            raise Conflict(
+                f"patient {code!r} already exists",
+                "choose another code, or `alliance patient edit`",
+            )
+        patient = Patient(code=code, **{f: getattr(details, f) for f in PROFILE_FIELDS})
+        session.add(patient)
+        session.flush()
+        return patient_profile(patient)
+
+
+def list_patients(db: Database, *, include_discharged: bool = False) -> list[PatientRow]:
+    """Patients with their session count and last session date, in one grouped query."""
+    stats = (
+        select(
+            SessionRating.patient_id,
+            func.count(func.distinct(SessionRating.date)).label("sessions"),
+            func.max(SessionRating.date).label("last_session"),
+        )
+        .group_by(col(SessionRating.patient_id))
+        .subquery()
+    )
+    query = (
+        select(Patient, stats.c.sessions, stats.c.last_session)
+        .outerjoin(stats, stats.c.patient_id == Patient.id)
+        .order_by(col(Patient.code))
+    )
+    if not include_discharged:
+        query = query.where(Patient.status == "active")
+    with db.read() as session:
+        return [
+            PatientRow(
+                code=patient.code,
+                name=patient.name,
+                status=patient.status,
+                since=patient.since,
+                sessions=sessions or 0,
+                last_session=_as_date(last),
+            )
+            for patient, sessions, last in session.exec(query).all()
+        ]
+
+
+def _as_date(value: date | str | None) -> date | None:
+    """max() over a DATE column comes back as text on SQLite."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def show_patient(db: Database, code: str, *, recent: int = 10) -> PatientOverview:
+    with db.read() as session:
+        patient = get_patient(session, code)
+        goals = session.exec(
+            select(Goal).where(Goal.patient_id == patient.id).order_by(col(Goal.id))
+        ).all()
+        tasks = session.exec(
+            select(Task).where(Task.patient_id == patient.id).order_by(col(Task.id))
+        ).all()
+        reviews = session.exec(
+            select(TaskReview).join(Task).where(Task.patient_id == patient.id)
+        ).all()
+        ratings = session.exec(
+            select(SessionRating)
+            .where(SessionRating.patient_id == patient.id)
+            .order_by(col(SessionRating.date).desc(), col(SessionRating.rater))
+            .limit(recent)
+        ).all()
+        count = session.exec(
+            select(func.count(func.distinct(SessionRating.date))).where(
+                SessionRating.patient_id == patient.id
+            )
+        ).one()
+        return PatientOverview(
+            profile=patient_profile(patient),
+            goals=tuple(goal_record(g, code) for g in goals),
+            tasks=tuple(
+                task_record(t, code, [r for r in reviews if r.task_id == t.id]) for t in tasks
+            ),
+            sessions=tuple(session_record(r, code) for r in reversed(ratings)),
+            session_count=count,
+        )
+
+
+def edit_patient(
+    db: Database, code: str, details: PatientDetails, *, new_code: str | None = None
+) -> PatientProfile:
+    """Change the given fields; an empty text clears a field (the code cannot be cleared)."""
+    with db.write() as session:
+        patient = get_patient(session, code)
+        if new_code is not None and new_code != code:
+            taken = session.exec(select(Patient.id).where(Patient.code == new_code)).first()
+            if taken is not None:
+                raise Conflict(f"patient {new_code!r} already exists", "choose another code")
+            patient.code = new_code
+        for field in PROFILE_FIELDS:
+            value = getattr(details, field)
+            if value is not None:
+                setattr(patient, field, value or None)
+        if details.since is not None:
+            earliest = session.exec(
+                select(func.min(SessionRating.date)).where(SessionRating.patient_id == patient.id)
+            ).one()
+            earliest_date = _as_date(earliest)
+            if earliest_date is not None and earliest_date < details.since:
+                raise InvalidInput(
+                    f"start of care {details.since.isoformat()} is after the first session "
+                    f"({earliest_date.isoformat()})",
+                    "choose an earlier --since",
+                )
+        session.add(patient)
+        session.flush()
+        return patient_profile(patient)
+
+
+def discharge_patient(db: Database, code: str, when: date, reason: str | None) -> PatientProfile:
+    with db.write() as session:
+        patient = get_patient(session, code)
+        if patient.status == "discharged":
+            raise Conflict(
+                f"patient {code!r} is already discharged",
+                "use `alliance patient reactivate` to resume care",
+            )
+        if patient.since is not None and when < patient.since:
+            raise InvalidInput(
+                f"discharge date {when.isoformat()} is before the start of care "
+                f"({patient.since.isoformat()})"
+            )
+        patient.status = "discharged"
+        patient.discharged_on = when
+        patient.discharge_reason = reason
+        session.add(patient)
+        session.flush()
+        return patient_profile(patient)
+
+
+def reactivate_patient(db: Database, code: str) -> PatientProfile:
+    with db.write() as session:
+        patient = get_patient(session, code)
+        if patient.status == "active":
+            raise Conflict(f"patient {code!r} is already active")
+        patient.status = "active"
+        patient.discharged_on = None
+        patient.discharge_reason = None
+        session.add(patient)
+        session.flush()
+        return patient_profile(patient)
+
+
+@dataclass(frozen=True)
+class ErasedCounts:
+    goals: int
+    tasks: int
+    sessions: int
+
+
+def count_attached(db: Database, code: str) -> ErasedCounts:
+    """What `delete_patient` would erase, for the confirmation prompt."""
+    with db.read() as session:
+        patient = get_patient(session, code)
+        return _attached(session, patient)
+
+
+def _attached(session: Session, patient: Patient) -> ErasedCounts:
+    def count(model: type[Goal] | type[Task] | type[SessionRating]) -> int:
+        return session.exec(
+            select(func.count()).select_from(model).where(model.patient_id == patient.id)
+        ).one()
+
+    return ErasedCounts(goals=count(Goal), tasks=count(Task), sessions=count(SessionRating))
+
+
+def delete_patient(db: Database, code: str) -> ErasedCounts:
+    """Erase the patient and everything attached (right to erasure), in one transaction."""
+    with db.write() as session:
+        patient = get_patient(session, code)
+        counts = _attached(session, patient)
+        goal_ids = select(Goal.id).where(Goal.patient_id == patient.id)
+        task_ids = select(Task.id).where(Task.patient_id == patient.id)
+        # Explicit deletes, so erasure holds even where a database ignores ON DELETE.
+        session.exec(delete(TaskReview).where(col(TaskReview.task_id).in_(task_ids)))
+        session.exec(delete(GoalReview).where(col(GoalReview.goal_id).in_(goal_ids)))
+        session.exec(delete(Task).where(col(Task.patient_id) == patient.id))
+        session.exec(delete(Goal).where(col(Goal.patient_id) == patient.id))
+        session.exec(delete(SessionRating).where(col(SessionRating.patient_id) == patient.id))
+        session.exec(delete(Patient).where(col(Patient.id) == patient.id))
+        return counts

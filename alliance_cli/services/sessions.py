@@ -1,0 +1,173 @@
+"""Session ratings: one set per rater per session date, with the change since last time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from alliance_cli.domain.dates import check_session_date
+from alliance_cli.domain.instruments import Scores, quick_scores, score_changes
+from alliance_cli.domain.records import SessionRecord, StoredSession
+from alliance_cli.errors import Conflict, InvalidInput
+from alliance_cli.services.convert import scores_of, session_record
+from alliance_cli.store.engine import Database
+from alliance_cli.store.models import Patient, SessionRating
+from alliance_cli.store.queries import get_patient, get_session_rating, patient_code, sessions_of
+
+
+@dataclass(frozen=True)
+class NewRating:
+    date: date
+    rater: str
+    instrument: str
+    scores: Scores
+    note: str | None
+
+
+def _previous(session: Session, patient_id: int, rater: str, before: date) -> SessionRating | None:
+    query = (
+        select(SessionRating)
+        .where(
+            SessionRating.patient_id == patient_id,
+            SessionRating.rater == rater,
+            SessionRating.date < before,
+        )
+        .order_by(col(SessionRating.date).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def _check_free(session: Session, patient: Patient, when: date, rater: str) -> None:
+    existing = session.exec(
+        select(SessionRating.id).where(
+            SessionRating.patient_id == patient.id,
+            SessionRating.date == when,
+            SessionRating.rater == rater,
+        )
+    ).first()
+    if existing is not None:
+        raise Conflict(
+            f"{patient.code} already has a {rater} rating on {when.isoformat()} "
+            f"(session {existing})",
+            f"change it with `alliance session edit {existing}`",
+        )
+
+
+def _check_date(patient: Patient, when: date, today: date) -> None:
+    check_session_date(when, today, patient.since)
+    if patient.discharged_on is not None and when > patient.discharged_on:
+        raise InvalidInput(
+            f"{patient.code} was discharged on {patient.discharged_on.isoformat()}",
+            "use `alliance patient reactivate` to resume care",
+        )
+
+
+def previous_rating(db: Database, code: str, rater: str, before: date) -> SessionRecord | None:
+    """The last rating set before `before`, to show as a default when prompting."""
+    with db.read() as session:
+        patient = get_patient(session, code)
+        assert patient.id is not None
+        previous = _previous(session, patient.id, rater, before)
+        return None if previous is None else session_record(previous, code)
+
+
+def check_can_rate(db: Database, code: str, when: date, rater: str, today: date) -> None:
+    """Fail early, before prompting, if the rating could not be stored."""
+    with db.read() as session:
+        patient = get_patient(session, code)
+        _check_date(patient, when, today)
+        _check_free(session, patient, when, rater)
+
+
+def add_session(db: Database, code: str, new: NewRating, *, today: date) -> StoredSession:
+    with db.write() as session:
+        patient = get_patient(session, code)
+        assert patient.id is not None
+        _check_date(patient, new.date, today)
+        _check_free(session, patient, new.date, new.rater)
+        previous = _previous(session, patient.id, new.rater, new.date)
+        rating = SessionRating(
+            patient_id=patient.id,
+            date=new.date,
+            rater=new.rater,
+            instrument=new.instrument,
+            bond=new.scores.bond,
+            goal=new.scores.goal,
+            task=new.scores.task,
+            items=list(new.scores.items),
+            note=new.note,
+        )
+        session.add(rating)
+        session.flush()
+        previous_record = None if previous is None else session_record(previous, code)
+        return StoredSession(
+            session=session_record(rating, code),
+            previous=previous_record,
+            changes=score_changes(
+                new.scores, None if previous_record is None else scores_of(previous_record)
+            ),
+        )
+
+
+def list_sessions(db: Database, code: str) -> list[SessionRecord]:
+    with db.read() as session:
+        patient = get_patient(session, code)
+        assert patient.id is not None
+        return [session_record(r, code) for r in sessions_of(session, patient.id)]
+
+
+def get_session(db: Database, session_id: int) -> SessionRecord:
+    with db.read() as session:
+        rating = get_session_rating(session, session_id)
+        return session_record(rating, patient_code(session, rating.patient_id))
+
+
+@dataclass(frozen=True)
+class RatingChanges:
+    """Fields to change in `session edit`; None leaves a field as it is."""
+
+    date: date | None = None
+    rater: str | None = None
+    bond: float | None = None
+    goal: float | None = None
+    task: float | None = None
+    note: str | None = None
+
+
+def edit_session(
+    db: Database, session_id: int, changes: RatingChanges, *, today: date
+) -> SessionRecord:
+    with db.write() as session:
+        rating = get_session_rating(session, session_id)
+        patient = session.get(Patient, rating.patient_id)
+        assert patient is not None
+        when = changes.date or rating.date
+        rater = changes.rater or rating.rater
+        if (when, rater) != (rating.date, rating.rater):
+            _check_date(patient, when, today)
+            _check_free(session, patient, when, rater)
+        rating.date, rating.rater = when, rater
+        if (changes.bond, changes.goal, changes.task) != (None, None, None):
+            scores = quick_scores(
+                rating.bond if changes.bond is None else changes.bond,
+                rating.goal if changes.goal is None else changes.goal,
+                rating.task if changes.task is None else changes.task,
+            )
+            rating.bond, rating.goal, rating.task = scores.bond, scores.goal, scores.task
+            rating.items = list(scores.items)
+        if changes.note is not None:
+            rating.note = changes.note or None
+        session.add(rating)
+        session.flush()
+        return session_record(rating, patient.code)
+
+
+def delete_session(db: Database, session_id: int) -> SessionRecord:
+    with db.write() as session:
+        rating = get_session_rating(session, session_id)
+        record = session_record(rating, patient_code(session, rating.patient_id))
+        session.delete(rating)
+        return record

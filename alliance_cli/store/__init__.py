@@ -1,0 +1,1 @@
+"""Storage: SQLModel models, the one engine factory, migrations and queries."""

@@ -1,0 +1,123 @@
+"""Schema migrations, applied automatically when a database is opened.
+
+The check is cheap: the stored Alembic revision is compared with `SCHEMA_HEAD` before
+Alembic is imported. An upgrade of a database that holds data is preceded by a
+`VACUUM INTO` backup and runs in one transaction with foreign keys off (SQLite batch
+migrations rebuild tables, and ON DELETE CASCADE would otherwise delete child rows).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, inspect, text
+
+from alliance_cli.errors import StorageError
+from alliance_cli.paths import DatabaseLocation, create_private_file
+from alliance_cli.store.schema import SCHEMA_HEAD
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
+
+
+def stored_revision(connection: Connection) -> str | None:
+    """The revision recorded in the database, or None for a database without one."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+
+
+def has_tables(connection: Connection) -> bool:
+    return bool(inspect(connection).get_table_names())
+
+
+def ensure_schema(engine: Engine, location: DatabaseLocation) -> str:
+    """Bring the database to `SCHEMA_HEAD`; return the revision it had before."""
+    with engine.connect() as connection:
+        current = stored_revision(connection)
+        populated = current is not None or has_tables(connection)
+    if current == SCHEMA_HEAD:
+        return current
+    if current is None and populated:
+        raise StorageError(
+            f"{location.display()} holds tables that alliance did not create",
+            "point --db at an alliance database or a new file",
+        )
+    known = known_revisions()
+    if current is not None and current not in known:
+        raise StorageError(
+            f"the database has schema {current}, newer than this alliance understands",
+            "upgrade alliance (pip install -U alliance-cli)",
+        )
+    if populated and location.path is not None:
+        backup_before_upgrade(engine, location.path, current or "none")
+    upgrade(location.url, SCHEMA_HEAD)
+    return current or ""
+
+
+def backup_path_for(db_path: Path, revision: str) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return db_path.with_name(f"{db_path.name}.pre-{SCHEMA_HEAD}-from-{revision}-{stamp}.bak")
+
+
+def backup_before_upgrade(engine: Engine, db_path: Path, revision: str) -> Path:
+    """A consistent copy (VACUUM INTO) of the database, private to its owner."""
+    target = backup_path_for(db_path, revision)
+    if not create_private_file(target):
+        raise StorageError(f"backup file {target} already exists", "move it away and try again")
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("VACUUM INTO ?", (str(target),))  # type: ignore[union-attr]
+    finally:
+        raw.close()
+    return target
+
+
+def _alembic_config(connection: Connection | None = None) -> object:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config())  # type: ignore[arg-type]
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config())  # type: ignore[arg-type]
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def upgrade(url: str, target: str) -> None:
+    """Run the migrations up to `target` in one transaction, foreign keys off."""
+    from alembic import command
+
+    from alliance_cli.store.engine import make_engine
+
+    engine = make_engine(url, foreign_keys=False)
+    try:
+        with engine.execution_options(alliance_write=True).begin() as connection:
+            command.upgrade(_alembic_config(connection), target)  # type: ignore[arg-type]
+            problems = (
+                connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if (engine.dialect.name == "sqlite")
+                else []
+            )
+            if problems:
+                raise StorageError(
+                    "the schema upgrade would break links between records; nothing was changed"
+                )
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Alembic environment embedded in the package; users never run alembic by hand."""

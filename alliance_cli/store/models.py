@@ -1,0 +1,104 @@
+"""SQLModel tables. Every child row belongs to one patient and goes when it goes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Patient(SQLModel, table=True):
+    __tablename__ = "patient"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)
+    name: str | None = None
+    status: str = "active"
+    since: date | None = None
+    instrument: str = "quick"
+    expectations: str | None = None
+    beliefs: str | None = None
+    emotional_state: str | None = None
+    social_context: str | None = None
+    note: str | None = None
+    discharged_on: date | None = None
+    discharge_reason: str | None = None
+    created: datetime = Field(default_factory=utcnow)
+
+
+class Goal(SQLModel, table=True):
+    __tablename__ = "goal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", index=True)
+    text: str
+    proposed_by: str = "joint"
+    status: str = "active"
+    target: date | None = None
+    created: date
+
+
+class GoalReview(SQLModel, table=True):
+    """A change of a goal's status, with the date and an optional note."""
+
+    __tablename__ = "goal_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE", index=True)
+    date: date
+    status: str
+    note: str | None = None
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "task"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", index=True)
+    goal_id: int | None = Field(
+        default=None, foreign_key="goal.id", ondelete="SET NULL", index=True
+    )
+    text: str
+    status: str = "active"
+    due: date | None = None
+    created: date
+
+
+class TaskReview(SQLModel, table=True):
+    """How far an agreed task was carried out, as reviewed in a session."""
+
+    __tablename__ = "task_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", index=True)
+    date: date
+    adherence: str
+
+
+class SessionRating(SQLModel, table=True):
+    """One rater's bond/goal/task rating set for one session date."""
+
+    __tablename__ = "session_rating"
+    __table_args__ = (
+        UniqueConstraint(
+            "patient_id", "date", "rater", name="uq_session_rating_patient_date_rater"
+        ),
+        Index("ix_session_rating_patient_date", "patient_id", "date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE")
+    date: date
+    rater: str = "patient"
+    instrument: str = "quick"
+    bond: float
+    goal: float
+    task: float
+    items: list[float] = Field(sa_column=Column(JSON, nullable=False))
+    note: str | None = None
+    created: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,59 @@
+"""Look-ups shared by the services; each raises NotFound with a helpful hint."""
+
+from __future__ import annotations
+
+from difflib import get_close_matches
+
+from sqlmodel import Session, col, func, select
+
+from alliance_cli.errors import NotFound
+from alliance_cli.store.models import Goal, Patient, SessionRating, Task
+
+
+def get_patient(session: Session, code: str) -> Patient:
+    patient = session.exec(select(Patient).where(Patient.code == code)).first()
+    if patient is not None:
+        return patient
+    codes = list(session.exec(select(Patient.code)).all())
+    close = get_close_matches(code, codes, n=1)
+    hint = f"did you mean {close[0]}?" if close else "see `alliance patient list --all`"
+    raise NotFound(f"unknown patient {code!r}", hint)
+
+
+def get_goal(session: Session, goal_id: int) -> Goal:
+    goal = session.get(Goal, goal_id)
+    if goal is None:
+        raise NotFound(f"unknown goal {goal_id}", "see `alliance goal list CODE --all`")
+    return goal
+
+
+def get_task(session: Session, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"unknown task {task_id}", "see `alliance task list CODE --all`")
+    return task
+
+
+def get_session_rating(session: Session, session_id: int) -> SessionRating:
+    rating = session.get(SessionRating, session_id)
+    if rating is None:
+        raise NotFound(f"unknown session {session_id}", "see `alliance session list CODE`")
+    return rating
+
+
+def patient_code(session: Session, patient_id: int) -> str:
+    return session.exec(select(Patient.code).where(Patient.id == patient_id)).one()
+
+
+def count_rows(session: Session, model: type[Patient] | type[SessionRating]) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def sessions_of(session: Session, patient_id: int) -> list[SessionRating]:
+    """A patient's ratings in date order (patient rater before therapist on a day)."""
+    query = (
+        select(SessionRating)
+        .where(SessionRating.patient_id == patient_id)
+        .order_by(col(SessionRating.date), col(SessionRating.rater), col(SessionRating.id))
+    )
+    return list(session.exec(query).all())
