@@ -17,7 +17,6 @@ from alliance_cli.cli.common import (
     today,
 )
 from alliance_cli.domain.text import required_text
-from alliance_cli.render import views
 from alliance_cli.render.console import message, out
 
 app = typer.Typer(
@@ -76,6 +75,7 @@ def list_(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List a patient's active goals."""
+    from alliance_cli.render import views
     from alliance_cli.services.goals import list_goals
 
     with database(ctx) as db:

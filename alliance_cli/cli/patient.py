@@ -19,7 +19,6 @@ from alliance_cli.cli.common import (
     to_date,
 )
 from alliance_cli.domain.text import check_code
-from alliance_cli.render import views
 from alliance_cli.render.console import message
 
 if TYPE_CHECKING:
@@ -95,6 +94,7 @@ def add(
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
     """Add a patient under a pseudonymous code."""
+    from alliance_cli.render import views
     from alliance_cli.services.patients import add_patient
 
     details = _details(name, since, expectations, beliefs, emotional_state, social_context, note)
@@ -112,6 +112,7 @@ def list_(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List active patients with their session count and last session."""
+    from alliance_cli.render import views
     from alliance_cli.services.patients import list_patients
 
     with database(ctx) as db:
@@ -130,6 +131,7 @@ def show(
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
     """Show a patient's profile, goals, tasks and recent sessions."""
+    from alliance_cli.render import views
     from alliance_cli.services.patients import show_patient
 
     with database(ctx) as db:
@@ -154,6 +156,7 @@ def edit(
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
     """Change a patient's profile; an empty value ("") clears a field."""
+    from alliance_cli.render import views
     from alliance_cli.services.patients import PatientDetails, edit_patient
 
     details = _details(name, since, expectations, beliefs, emotional_state, social_context, note)

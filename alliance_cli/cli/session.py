@@ -23,7 +23,6 @@ from alliance_cli.cli.common import (
 )
 from alliance_cli.domain.instruments import DIMENSIONS, QUICK, parse_score, quick_scores
 from alliance_cli.errors import Cancelled, InvalidInput
-from alliance_cli.render import views
 from alliance_cli.render.console import message
 from alliance_cli.render.values import fmt_score
 
@@ -96,6 +95,7 @@ def add(
 
     Ratings left out are asked for when stdin is a terminal.
     """
+    from alliance_cli.render import views
     from alliance_cli.services.sessions import (
         NewRating,
         add_session,
@@ -141,6 +141,7 @@ def list_(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List a patient's rating sets, oldest first."""
+    from alliance_cli.render import views
     from alliance_cli.services.sessions import list_sessions
 
     with database(ctx) as db:
@@ -163,6 +164,7 @@ def edit(
     note: Annotated[str | None, typer.Option("--note", help='New note ("" removes it).')] = None,
 ) -> None:
     """Correct a stored rating set (only the options given change)."""
+    from alliance_cli.render import views
     from alliance_cli.services.sessions import RatingChanges, edit_session
 
     scores = _parse_given(bond, goal, task)

@@ -17,7 +17,6 @@ from alliance_cli.cli.common import (
 )
 from alliance_cli.domain.dates import check_not_future
 from alliance_cli.domain.text import required_text
-from alliance_cli.render import views
 from alliance_cli.render.console import message, out
 
 app = typer.Typer(
@@ -77,6 +76,7 @@ def list_(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List a patient's active tasks with their reviews."""
+    from alliance_cli.render import views
     from alliance_cli.services.tasks import list_tasks
 
     with database(ctx) as db:

@@ -9,12 +9,12 @@ from typing import Annotated
 import typer
 
 from alliance_cli.cli.common import TextFormat, TextFormatOption, state
-from alliance_cli.render import views
 from alliance_cli.render.console import message
 
 
 def where(ctx: typer.Context, fmt: TextFormatOption = TextFormat.text) -> None:
     """Show where the database and config live, the schema version and counts."""
+    from alliance_cli.render import views
     from alliance_cli.services.info import database_info
 
     views.database_info(database_info(state(ctx).location()), fmt.value)
@@ -31,6 +31,7 @@ def demo(
 ) -> None:
     """Write a synthetic caseload to a separate demo database and show it."""
     from alliance_cli.paths import DatabaseLocation, default_demo_path, sqlite_url
+    from alliance_cli.render import views
     from alliance_cli.services.demo import write_demo
     from alliance_cli.services.patients import list_patients
 

@@ -1,0 +1,60 @@
+"""Start-up stays cheap: help and version never import the database or chart stacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("sqlmodel", "sqlalchemy", "alembic", "plotext", "rich", "pydantic")
+
+PROBE = """
+import json, sys
+from alliance_cli.cli.app import app, main
+sys.argv = ["alliance", *{args!r}]
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})), file=sys.stderr)
+"""
+
+
+def loaded_after(*args: str) -> list[str]:
+    code = PROBE.format(args=list(args), heavy=list(HEAVY))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return json.loads(result.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--help"],
+        ["--version"],
+        ["session", "--help"],
+        ["session", "add", "--help"],
+        ["patient", "list", "--help"],
+    ],
+)
+def test_help_and_version_import_no_heavy_module(args: list[str]) -> None:
+    heavy = {"sqlmodel", "sqlalchemy", "alembic", "plotext"}
+    loaded = loaded_after(*args)
+    assert not heavy & {m.split(".")[0] for m in loaded}, loaded
+
+
+def test_importing_the_cli_module_loads_no_heavy_module() -> None:
+    code = (
+        "import sys, alliance_cli.cli.app; "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {list(HEAVY)!r}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_probe_can_see_heavy_imports(tmp_path: Path) -> None:
+    """Guard against a probe that always passes: a real command does load sqlmodel."""
+    assert "sqlmodel" in loaded_after("--db", str(tmp_path / "a.db"), "patient", "list")
