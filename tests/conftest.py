@@ -87,7 +87,21 @@ def p014(cli: Cli) -> Cli:
         "--social-context",
         "lives alone, supportive sister",
     )
-    cli.ok("goal", "add", "P014", "Run 5 km without pain", "--by", "joint", "--target", "2027-01-31")
+    cli.ok(
+        "goal", "add", "P014", "Run 5 km without pain", "--by", "joint", "--target", "2027-01-31"
+    )
     cli.ok("task", "add", "P014", "Hip exercises, 3x a week", "--goal", "1", "--due", "2026-12-04")
-    cli.ok("session", "add", "P014", "--date", "2026-02-02", "--bond", "7", "--goal", "7", "--task", "7")
+    cli.ok(
+        "session",
+        "add",
+        "P014",
+        "--date",
+        "2026-02-02",
+        "--bond",
+        "7",
+        "--goal",
+        "7",
+        "--task",
+        "7",
+    )
     return cli

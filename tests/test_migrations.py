@@ -57,7 +57,9 @@ def test_released_schema_opens_with_data_intact(fixture: Path, tmp_path: Path) -
         got = json.loads(cli.ok(*argv).stdout)
         assert _subset(got, want), argv
     # and the upgraded database still takes new data
-    cli.ok("session", "add", "F01", "--date", "2026-01-26", "--bond", "8", "--goal", "8", "--task", "8")
+    cli.ok(
+        "session", "add", "F01", "--date", "2026-01-26", "--bond", "8", "--goal", "8", "--task", "8"
+    )
 
 
 def test_models_match_the_migrated_schema(tmp_path: Path) -> None:

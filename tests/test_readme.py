@@ -1,0 +1,65 @@
+"""The README's examples are real: its tour runs, and CI runs its test command."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def sh_blocks(section: str) -> list[str]:
+    """The ```sh blocks of one `## ` section of the README."""
+    body = README.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.*?)```", body, flags=re.S)
+
+
+def tour_commands() -> list[list[str]]:
+    commands = []
+    for block in sh_blocks("A tour"):
+        for line in block.splitlines():
+            words = shlex.split(line, comments=True)
+            if words and words[0] == "alliance":
+                commands.append(words[1:])
+    return commands
+
+
+def test_the_tour_has_commands() -> None:
+    assert len(tour_commands()) >= 20
+
+
+def test_every_tour_command_runs_in_order(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ALLIANCE_DB", str(tmp_path / "tour.db"))
+    for argv in tour_commands():
+        result = cli(*argv, db=False)
+        assert result.exit_code == 0, (argv, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    (command,) = [b.strip() for b in sh_blocks("Run the tests (one command)")]
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert command in ci_lines
+
+
+def test_ci_checks_the_readme_install_command() -> None:
+    (command,) = [b.strip() for b in sh_blocks("Install and try it (one command)")]
+    assert command == "pip install . && alliance demo"
+    assert command in (ROOT / "examples" / "fresh_install.sh").read_text()
+    assert "examples/fresh_install.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_lists_every_exit_code() -> None:
+    from alliance_cli.errors import ExitCode
+
+    table = README.split("## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    documented = {int(m) for m in re.findall(r"^\| (\d+) \|", table, flags=re.M)}
+    assert documented == {int(code) for code in ExitCode}
