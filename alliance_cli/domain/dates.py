@@ -12,7 +12,7 @@ def parse_date(text: str, today: date, *, what: str = "date") -> date:
     value = text.strip().lower()
     if value == "today":
         return today
-    if value == "yesterday":
+    if value == "yesterday" and today > date.min:
         return today - timedelta(days=1)
     try:
         if len(value) != 10:

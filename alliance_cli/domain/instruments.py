@@ -53,13 +53,22 @@ def parse_score(text: str, dimension: str, instrument: Instrument = QUICK) -> fl
         raise InvalidInput(
             f"{dimension} rating {text} is out of range", f"the {instrument.name} scale is {scale}"
         )
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > instrument.decimals:
+    if _decimal_places(value) > instrument.decimals:
         raise InvalidInput(
             f"{dimension} rating {text} has too many decimals",
             f"use at most {instrument.decimals} decimal",
         )
-    return float(value)
+    return float(value) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _decimal_places(value: Decimal) -> int:
+    """Decimals that matter (7.50 has one), without rounding to the context precision."""
+    if value == 0:
+        return 0
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite values only
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent - trailing_zeros)
 
 
 def quick_scores(bond: float, goal: float, task: float) -> Scores:

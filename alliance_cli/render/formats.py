@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from alliance_cli.domain.records import GoalRecord, PatientRow, SessionRecord, TaskRecord
+from alliance_cli.render.safe_text import keep_newlines
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -75,7 +76,11 @@ def print_json(data: Any) -> None:
 
 
 def csv_cell(value: Any) -> str:
-    """A cell a spreadsheet will not run: formulas are defused with a leading `'`."""
+    """A cell a spreadsheet will not run and a terminal will not interpret.
+
+    Formulas are defused with a leading `'` (OWASP); control characters are escaped
+    as in tables (`\\x1b`); newlines stay, quoted by the CSV writer.
+    """
     if value is None:
         return ""
     if isinstance(value, int | float):
@@ -84,9 +89,8 @@ def csv_cell(value: Any) -> str:
         text = " ".join(csv_cell(v) for v in value)
     else:
         text = str(_plain(value))
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    safe = keep_newlines(text)
+    return "'" + safe if text.startswith(FORMULA_PREFIXES) else safe
 
 
 def print_csv(keys: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:

@@ -13,6 +13,7 @@ import re
 _BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 _UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
 _UNSAFE_OR_NEWLINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
+_UNSAFE_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -33,3 +34,8 @@ def printable(text: str) -> str:
 def one_line(text: str) -> str:
     """Escape control characters and newlines too (for table cells and messages)."""
     return _UNSAFE_OR_NEWLINE.sub(_escape, text)
+
+
+def keep_newlines(text: str) -> str:
+    """Escape control characters and tabs, keep newlines (for CSV cells)."""
+    return _UNSAFE_BUT_NEWLINE.sub(_escape, text)
