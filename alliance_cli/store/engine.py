@@ -96,8 +96,13 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction: all of it commits, or none of it does."""
+        """A write transaction: all of it commits, or none of it does.
+
+        The write lock is taken at once (BEGIN IMMEDIATE), before anything is read, so a
+        read-check-write sequence cannot interleave with another writer.
+        """
         with self._transaction(self._writer) as session:
+            session.connection()
             yield session
 
     @contextmanager
