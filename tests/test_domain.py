@@ -344,7 +344,7 @@ def test_parse_score_only_ever_returns_a_score_or_invalid_input(text: str) -> No
     except InvalidInput:
         return
     assert math.isfinite(value)
-    assert QUICK.minimum <= value <= QUICK.maximum
+    assert QUICK.item_min <= value <= QUICK.item_max
     assert round(value * 10) == pytest.approx(value * 10, abs=1e-9)
 
 
@@ -353,7 +353,7 @@ def test_parse_score_only_ever_returns_a_score_or_invalid_input(text: str) -> No
 
 def test_quick_scores_keeps_the_three_dimensions() -> None:
     scores = quick_scores(7.0, 6.5, 8.0)
-    assert scores == Scores(bond=7.0, goal=6.5, task=8.0, items=(7.0, 6.5, 8.0))
+    assert scores == Scores(bond=7.0, goal=6.5, task=8.0, items=(7.0, 6.5, 8.0), total=21.5)
     assert [scores.dimension(name) for name in DIMENSIONS] == [7.0, 6.5, 8.0]
     assert DIMENSIONS == ("bond", "goal", "task")
 

@@ -17,7 +17,9 @@ SESSION_KEYS = {
     "bond",
     "goal",
     "task",
+    "total",
     "items",
+    "extra",
     "note",
 }
 GOAL_KEYS = {"id", "patient", "text", "proposed_by", "status", "target", "created"}
@@ -104,7 +106,9 @@ def test_readme_flow_stores_everything_and_reports_changes(cli: Cli) -> None:
         "bond": 8.0,
         "goal": 7.0,
         "task": 6.0,
+        "total": 21.0,
         "items": [8.0, 7.0, 6.0],
+        "extra": {},
         "note": "felt unheard about pain",
     }
     patients = json.loads(cli.ok("patient", "list", "--format", "json").stdout)
@@ -203,7 +207,7 @@ def test_change_is_against_the_same_rater(p014: Cli) -> None:
 
 def test_csv_listing_has_header_and_rows(p014: Cli) -> None:
     lines = p014.ok("session", "list", "P014", "--format", "csv").stdout.splitlines()
-    assert lines[0] == "id,patient,date,rater,instrument,bond,goal,task,items,note"
+    assert lines[0] == "id,patient,date,rater,instrument,bond,goal,task,total,items,extra,note"
     assert lines[1].startswith("1,P014,2026-02-02,patient,quick,7,7,7,")
 
 
@@ -317,7 +321,9 @@ def test_where_reports_location_schema_and_counts(p014: Cli) -> None:
     info = json.loads(p014.ok("where", "--format", "json").stdout)
     assert info["database"] == str(p014.db_path)
     assert info["source"] == "--db"
-    assert info["schema_version"] == "0001"
+    from alliance_cli.store.schema import SCHEMA_HEAD
+
+    assert info["schema_version"] == SCHEMA_HEAD
     assert (info["patients"], info["sessions"]) == (1, 1)
     assert info["config"].endswith("alliance/config.toml")
 

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from alliance_cli import __version__
-from alliance_cli.cli import goal, patient, session, task, tools
+from alliance_cli.cli import flags, goal, patient, session, task, tools
 from alliance_cli.cli.common import AppState, state
 from alliance_cli.errors import AllianceError, ExitCode
 from alliance_cli.render.console import error_line
@@ -106,6 +106,7 @@ app.add_typer(session.app, name="session")
 app.command("rate", help="Record a session's ratings (same as `alliance session add`).")(
     session.add
 )
+app.command("flags")(flags.flags)
 tools.register(app)
 
 

@@ -22,6 +22,7 @@ from alliance_cli.paths import DatabaseLocation, resolve_database
 from alliance_cli.render.safe_text import one_line
 
 if TYPE_CHECKING:
+    from alliance_cli.config import Settings
     from alliance_cli.store.engine import Database
 
 
@@ -31,9 +32,18 @@ class AppState:
 
     db_option: str | None = None
     debug: bool = False
+    _settings: Settings | None = None
 
     def location(self) -> DatabaseLocation:
         return resolve_database(self.db_option)
+
+    def settings(self) -> Settings:
+        """The config file, read once per command (and only by commands that need it)."""
+        if self._settings is None:
+            from alliance_cli.config import load_settings
+
+            self._settings = load_settings()
+        return self._settings
 
 
 class OutputFormat(StrEnum):
@@ -75,6 +85,10 @@ def database(ctx: typer.Context) -> Iterator[Database]:
         yield db
     finally:
         db.close()
+
+
+def settings(ctx: typer.Context) -> Settings:
+    return state(ctx).settings()
 
 
 def today() -> date:

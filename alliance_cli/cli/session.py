@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,14 +18,23 @@ from alliance_cli.cli.common import (
     YesOption,
     confirm,
     database,
+    settings,
     stdin_is_terminal,
     text_or_none,
     to_date,
     today,
 )
-from alliance_cli.domain.instruments import DIMENSIONS, QUICK, parse_score, quick_scores
+from alliance_cli.domain.instruments import Instrument, parse_score, parse_value
+from alliance_cli.domain.scoring_input import (
+    RawRating,
+    check_entry,
+    check_given,
+    missing_entries,
+    scores_from_input,
+)
 from alliance_cli.errors import Cancelled, InvalidInput
 from alliance_cli.render.console import message
+from alliance_cli.render.safe_text import one_line
 from alliance_cli.render.values import fmt_score
 
 if TYPE_CHECKING:
@@ -42,7 +53,9 @@ class Rater(StrEnum):
 
 
 SessionIdArgument = Annotated[int, typer.Argument(help="Session id (see `alliance session list`).")]
-BondOption = Annotated[str | None, typer.Option("--bond", help="Bond, 0-10 (one decimal).")]
+BondOption = Annotated[
+    str | None, typer.Option("--bond", help="Bond, 0-10 (one decimal), for quick.")
+]
 GoalOption = Annotated[
     str | None, typer.Option("--goal", help="Agreement on goals, 0-10 (one decimal).")
 ]
@@ -52,28 +65,57 @@ TaskOption = Annotated[
 NoteOption = Annotated[str | None, typer.Option("--note", help="A note on the session.")]
 
 
-def _parse_given(bond: str | None, goal: str | None, task: str | None) -> dict[str, float]:
-    given = {"bond": bond, "goal": goal, "task": task}
-    return {name: parse_score(value, name) for name, value in given.items() if value is not None}
+ItemsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--items",
+        metavar="N,N,...",
+        help="Item values in item order, for item instruments (wai-sr: 12 values 1-5; "
+        "srs: 4 values 0-10).",
+    ),
+]
 
 
-def _prompt_score(dimension: str, previous: SessionRecord | None) -> float:
-    """Ask for one rating on the terminal, showing last time's value, until it is valid."""
-    last = (
-        f", last {fmt_score(getattr(previous, dimension))} on {previous.date.isoformat()}"
-        if previous
-        else ""
-    )
-    question = f"{dimension.capitalize()} ({QUICK.minimum:g}-{QUICK.maximum:g}{last})"
+def _prompt_value(question: str, parse: Callable[[str], float]) -> float:
+    """Ask on the terminal until the answer is valid."""
     while True:
         try:
-            answer = typer.prompt(question, err=True)
+            answer = typer.prompt(one_line(question), err=True)
         except (EOFError, typer.Abort):
             raise Cancelled("no rating given; nothing was stored") from None
         try:
-            return parse_score(str(answer), dimension)
+            return parse(str(answer))
         except InvalidInput as problem:
             message(str(problem))
+
+
+def _ask_missing(
+    instrument: Instrument, raw: RawRating, previous: SessionRecord | None
+) -> RawRating:
+    """Prompt for what was left out, showing last time's value (same instrument only)."""
+    if previous is not None and previous.instrument != instrument.name:
+        previous = None
+    since = f" on {previous.date.isoformat()}" if previous else ""
+    scale = instrument.scale
+    if instrument.direct_entry:
+        given = raw.given_dimensions()
+        for name in missing_entries(instrument, raw):
+            last = f", last {fmt_score(getattr(previous, name))}{since}" if previous else ""
+            value = _prompt_value(
+                f"{name.capitalize()} ({scale}{last})",
+                partial(parse_score, dimension=name, instrument=instrument),
+            )
+            given[name] = f"{value:g}"
+        return RawRating(**given)
+    values = []
+    for number in range(1, instrument.item_count + 1):
+        last = f", last {previous.items[number - 1]:g}{since}" if previous else ""
+        value = _prompt_value(
+            f"{instrument.name} item {number} of {instrument.item_count} ({scale}{last})",
+            partial(parse_value, label=f"item {number}", instrument=instrument),
+        )
+        values.append(f"{value:g}")
+    return RawRating(items=",".join(values))
 
 
 def add(
@@ -85,49 +127,49 @@ def add(
     bond: BondOption = None,
     goal: GoalOption = None,
     task: TaskOption = None,
+    items: ItemsOption = None,
     rater: Annotated[
         Rater, typer.Option("--rater", help="Who rated: patient (default) or therapist.")
     ] = Rater.patient,
     note: NoteOption = None,
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
-    """Record a session's bond/goal/task ratings and show the change since last time.
+    """Record a session's ratings, the change since last time, and the flags it raised.
 
-    Ratings left out are asked for when stdin is a terminal.
+    The patient's instrument decides the entry: --bond/--goal/--task for quick,
+    --items for wai-sr, srs and custom instruments. What is left out is asked for when
+    stdin is a terminal.
     """
     from alliance_cli.render import views
-    from alliance_cli.services.sessions import (
-        NewRating,
-        add_session,
-        check_can_rate,
-        previous_rating,
-    )
+    from alliance_cli.services.sessions import NewRating, add_session, rating_context
 
     on = to_date(when, "--date")
     assert on is not None
-    scores = _parse_given(bond, goal, task)
     note_text = text_or_none(note, "note")
-    missing = [name for name in DIMENSIONS if name not in scores]
-    if missing and not stdin_is_terminal():
-        flags = ", ".join(f"--{name}" for name in missing)
-        raise InvalidInput(
-            f"missing rating {flags}",
-            "give --bond, --goal and --task: stdin is not a terminal, so alliance cannot ask",
-        )
+    raw = RawRating(bond=bond, goal=goal, task=task, items=items)
+    config = settings(ctx)
     with database(ctx) as db:
+        context = rating_context(db, code, on, rater.value, today())
+        instrument = config.instrument(context.instrument)
+        check_entry(instrument, raw, code)
+        check_given(instrument, raw)
+        missing = missing_entries(instrument, raw)
+        if missing and not stdin_is_terminal():
+            flags = ", ".join(f"--{name}" for name in missing)
+            raise InvalidInput(
+                f"missing rating {flags}",
+                "give every rating: stdin is not a terminal, so alliance cannot ask",
+            )
         if missing:
-            check_can_rate(db, code, on, rater.value, today())
-            previous = previous_rating(db, code, rater.value, on)
-            for name in missing:
-                scores[name] = _prompt_score(name, previous)
+            raw = _ask_missing(instrument, raw, context.previous)
         new = NewRating(
             date=on,
             rater=rater.value,
-            instrument=QUICK.name,
-            scores=quick_scores(scores["bond"], scores["goal"], scores["task"]),
+            instrument=instrument.name,
+            scores=scores_from_input(instrument, raw),
             note=note_text,
         )
-        stored = add_session(db, code, new, today=today())
+        stored = add_session(db, code, new, config, today=today())
     views.stored_session(stored, fmt.value)
 
 
@@ -161,25 +203,23 @@ def edit(
     bond: BondOption = None,
     goal: GoalOption = None,
     task: TaskOption = None,
+    items: ItemsOption = None,
     note: Annotated[str | None, typer.Option("--note", help='New note ("" removes it).')] = None,
 ) -> None:
     """Correct a stored rating set (only the options given change)."""
     from alliance_cli.render import views
     from alliance_cli.services.sessions import RatingChanges, edit_session
 
-    scores = _parse_given(bond, goal, task)
     changes = RatingChanges(
         date=to_date(when, "--date"),
         rater=rater.value if rater else None,
-        bond=scores.get("bond"),
-        goal=scores.get("goal"),
-        task=scores.get("task"),
+        ratings=RawRating(bond=bond, goal=goal, task=task, items=items),
         note=None if note is None else (text_or_none(note, "note") or ""),
     )
     if changes == RatingChanges():
         raise InvalidInput("nothing to change", "give at least one option, see --help")
     with database(ctx) as db:
-        record = edit_session(db, session_id, changes, today=today())
+        record = edit_session(db, session_id, changes, settings(ctx), today=today())
     message(f"Updated session {record.id} of {record.patient}.")
     views.sessions([record], OutputFormat.table.value)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from alliance_cli.domain.flags import Flag
+
 PATIENT_STATUSES = ("active", "discharged")
 GOAL_STATUSES = ("active", "achieved", "dropped")
 GOAL_PROPOSERS = ("patient", "therapist", "joint")
@@ -81,15 +83,19 @@ class SessionRecord:
     task: float
     items: tuple[float, ...]
     note: str | None
+    total: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class StoredSession:
-    """What `session add` reports: the stored set and the change since the previous one."""
+    """What `session add` reports: the stored set, the change since the previous one,
+    and the flags this session raised."""
 
     session: SessionRecord
     previous: SessionRecord | None
     changes: dict[str, float | None]
+    flags: tuple[Flag, ...] = ()
 
 
 @dataclass(frozen=True)

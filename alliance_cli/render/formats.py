@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from alliance_cli.domain.flags import Flag
 from alliance_cli.domain.records import GoalRecord, PatientRow, SessionRecord, TaskRecord
 from alliance_cli.render.safe_text import keep_newlines
 
@@ -25,11 +26,16 @@ SESSION_KEYS = (
     "bond",
     "goal",
     "task",
+    "total",
     "items",
+    "extra",
     "note",
 )
 GOAL_KEYS = ("id", "patient", "text", "proposed_by", "status", "target", "created")
 TASK_KEYS = ("id", "patient", "goal_id", "text", "status", "due", "reviews")
+
+
+FLAG_KEYS = ("patient", "kind", "severity", "dimension", "date", "message")
 
 
 def _plain(value: Any) -> Any:
@@ -46,6 +52,10 @@ def patient_dict(row: PatientRow) -> dict[str, Any]:
 
 def session_dict(record: SessionRecord) -> dict[str, Any]:
     return {key: _plain(getattr(record, key)) for key in SESSION_KEYS}
+
+
+def flag_dict(flag: Flag) -> dict[str, Any]:
+    return {key: _plain(getattr(flag, key)) for key in FLAG_KEYS}
 
 
 def goal_dict(record: GoalRecord) -> dict[str, Any]:
@@ -87,6 +97,8 @@ def csv_cell(value: Any) -> str:
         return f"{value:g}" if isinstance(value, float) else str(value)
     if isinstance(value, list | tuple):
         text = " ".join(csv_cell(v) for v in value)
+    elif isinstance(value, dict):
+        text = " ".join(f"{k}={csv_cell(v)}" for k, v in value.items())
     else:
         text = str(_plain(value))
     safe = keep_newlines(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from alliance_cli.domain.flags import Flag
 from alliance_cli.domain.instruments import DIMENSIONS
 from alliance_cli.domain.records import (
     DatabaseInfo,
@@ -17,10 +18,12 @@ from alliance_cli.domain.records import (
 )
 from alliance_cli.render.console import out
 from alliance_cli.render.formats import (
+    FLAG_KEYS,
     GOAL_KEYS,
     PATIENT_KEYS,
     SESSION_KEYS,
     TASK_KEYS,
+    flag_dict,
     goal_dict,
     patient_dict,
     print_csv,
@@ -171,6 +174,7 @@ def stored_session(stored: StoredSession, fmt: str) -> None:
                 "session": session_dict(s),
                 "previous": None if stored.previous is None else session_dict(stored.previous),
                 "changes": stored.changes,
+                "flags": [flag_dict(f) for f in stored.flags],
             }
         )
         return
@@ -191,6 +195,9 @@ def stored_session(stored: StoredSession, fmt: str) -> None:
     )
     if s.note:
         out("note: " + one_line(s.note))
+    if stored.flags:
+        out()
+        flag_table(stored.flags, TABLE, title="Flags raised by this session")
 
 
 def _profile_lines(p: PatientProfile, session_count: int) -> list[tuple[str, str]]:
@@ -300,3 +307,26 @@ def database_info(info: DatabaseInfo, fmt: str) -> None:
             ("config", config),
         ]
     )
+
+
+def flag_table(flags: Sequence[Flag], fmt: str, *, title: str | None = None) -> None:
+    if fmt == JSON:
+        print_json([flag_dict(f) for f in flags])
+    elif fmt == CSV:
+        print_csv(FLAG_KEYS, (flag_dict(f) for f in flags))
+    else:
+        print_table(
+            [
+                Column("patient"),
+                Column("severity"),
+                Column("kind"),
+                Column("dimension"),
+                Column("date"),
+                Column("message"),
+            ],
+            [
+                [f.patient, f.severity, f.kind, f.dimension or "", fmt_date(f.date), f.message]
+                for f in flags
+            ],
+            title=title,
+        )

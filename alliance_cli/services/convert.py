@@ -72,8 +72,17 @@ def session_record(rating: SessionRating, code: str) -> SessionRecord:
         task=rating.task,
         items=tuple(float(x) for x in rating.items),
         note=rating.note,
+        total=rating.total,
+        extra=dict(rating.extra or {}),
     )
 
 
 def scores_of(record: SessionRecord) -> Scores:
-    return Scores(bond=record.bond, goal=record.goal, task=record.task, items=record.items)
+    return Scores(
+        bond=record.bond,
+        goal=record.goal,
+        task=record.task,
+        items=record.items,
+        total=record.total,
+        extra=record.extra,
+    )

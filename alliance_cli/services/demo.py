@@ -199,6 +199,7 @@ def _write_patient(session: Session, demo: DemoPatient, today: date, index: int)
                     bond=scores.bond,
                     goal=scores.goal,
                     task=scores.task,
+                    total=scores.total,
                     items=list(scores.items),
                     note=demo.notes.get(week) if rater == "patient" else None,
                 )

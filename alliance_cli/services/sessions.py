@@ -1,17 +1,22 @@
-"""Session ratings: one set per rater per session date, with the change since last time."""
+"""Session ratings: one set per rater per session date, with the change since last time
+and the flags the session raised."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, col, select
 
+from alliance_cli.config import Settings
 from alliance_cli.domain.dates import check_session_date
-from alliance_cli.domain.instruments import Scores, quick_scores, score_changes
+from alliance_cli.domain.flags import flags_of_session
+from alliance_cli.domain.instruments import Instrument, Scores, score_changes
 from alliance_cli.domain.records import SessionRecord, StoredSession
+from alliance_cli.domain.scoring_input import RawRating, scores_from_input
 from alliance_cli.errors import Conflict, InvalidInput
 from alliance_cli.services.convert import scores_of, session_record
+from alliance_cli.services.history import load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Patient, SessionRating
 from alliance_cli.store.queries import get_patient, get_session_rating, patient_code, sessions_of
@@ -24,6 +29,14 @@ class NewRating:
     instrument: str
     scores: Scores
     note: str | None
+
+
+@dataclass(frozen=True)
+class RatingContext:
+    """What the CLI needs before asking for ratings: the instrument and last time's set."""
+
+    instrument: str
+    previous: SessionRecord | None
 
 
 def _previous(session: Session, patient_id: int, rater: str, before: date) -> SessionRating | None:
@@ -65,27 +78,32 @@ def _check_date(patient: Patient, when: date, today: date) -> None:
         )
 
 
-def previous_rating(db: Database, code: str, rater: str, before: date) -> SessionRecord | None:
-    """The last rating set before `before`, to show as a default when prompting."""
+def rating_context(db: Database, code: str, when: date, rater: str, today: date) -> RatingContext:
+    """Check that a rating could be stored, and give what prompting needs."""
     with db.read() as session:
         patient = get_patient(session, code)
         assert patient.id is not None
-        previous = _previous(session, patient.id, rater, before)
-        return None if previous is None else session_record(previous, code)
-
-
-def check_can_rate(db: Database, code: str, when: date, rater: str, today: date) -> None:
-    """Fail early, before prompting, if the rating could not be stored."""
-    with db.read() as session:
-        patient = get_patient(session, code)
         _check_date(patient, when, today)
         _check_free(session, patient, when, rater)
+        previous = _previous(session, patient.id, rater, when)
+        return RatingContext(
+            instrument=patient.instrument,
+            previous=None if previous is None else session_record(previous, code),
+        )
 
 
-def add_session(db: Database, code: str, new: NewRating, *, today: date) -> StoredSession:
+def add_session(
+    db: Database, code: str, new: NewRating, settings: Settings, *, today: date
+) -> StoredSession:
+    """Store one rating set and report the change and the flags it raised."""
     with db.write() as session:
         patient = get_patient(session, code)
         assert patient.id is not None
+        if new.instrument != patient.instrument:
+            raise Conflict(
+                f"{code} is now rated with {patient.instrument}, not {new.instrument}",
+                "run the command again",
+            )
         _check_date(patient, new.date, today)
         _check_free(session, patient, new.date, new.rater)
         previous = _previous(session, patient.id, new.rater, new.date)
@@ -97,18 +115,26 @@ def add_session(db: Database, code: str, new: NewRating, *, today: date) -> Stor
             bond=new.scores.bond,
             goal=new.scores.goal,
             task=new.scores.task,
+            total=new.scores.total,
             items=list(new.scores.items),
+            extra=dict(new.scores.extra) or None,
             note=new.note,
         )
         session.add(rating)
         session.flush()
-        previous_record = None if previous is None else session_record(previous, code)
+        previous_record = None
+        if previous is not None and previous.instrument == new.instrument:
+            previous_record = session_record(previous, code)
+        raised = flags_of_session(
+            load_history(session, patient), settings.rules, new.date, new.rater
+        )
         return StoredSession(
             session=session_record(rating, code),
             previous=previous_record,
             changes=score_changes(
                 new.scores, None if previous_record is None else scores_of(previous_record)
             ),
+            flags=tuple(raised),
         )
 
 
@@ -131,14 +157,24 @@ class RatingChanges:
 
     date: date | None = None
     rater: str | None = None
-    bond: float | None = None
-    goal: float | None = None
-    task: float | None = None
+    ratings: RawRating = field(default_factory=RawRating)
     note: str | None = None
 
 
+def _rescore(rating: SessionRating, instrument: Instrument, raw: RawRating) -> Scores:
+    """New scores from the typed values, keeping what was not retyped (quick only)."""
+    if instrument.direct_entry:
+        kept = RawRating(
+            bond=raw.bond if raw.bond is not None else f"{rating.bond:g}",
+            goal=raw.goal if raw.goal is not None else f"{rating.goal:g}",
+            task=raw.task if raw.task is not None else f"{rating.task:g}",
+        )
+        return scores_from_input(instrument, kept)
+    return scores_from_input(instrument, raw)
+
+
 def edit_session(
-    db: Database, session_id: int, changes: RatingChanges, *, today: date
+    db: Database, session_id: int, changes: RatingChanges, settings: Settings, *, today: date
 ) -> SessionRecord:
     with db.write() as session:
         rating = get_session_rating(session, session_id)
@@ -150,14 +186,12 @@ def edit_session(
             _check_date(patient, when, today)
             _check_free(session, patient, when, rater)
         rating.date, rating.rater = when, rater
-        if (changes.bond, changes.goal, changes.task) != (None, None, None):
-            scores = quick_scores(
-                rating.bond if changes.bond is None else changes.bond,
-                rating.goal if changes.goal is None else changes.goal,
-                rating.task if changes.task is None else changes.task,
-            )
+        if not changes.ratings.empty:
+            scores = _rescore(rating, settings.instrument(rating.instrument), changes.ratings)
             rating.bond, rating.goal, rating.task = scores.bond, scores.goal, scores.task
+            rating.total = scores.total
             rating.items = list(scores.items)
+            rating.extra = dict(scores.extra) or None
         if changes.note is not None:
             rating.note = changes.note or None
         session.add(rating)

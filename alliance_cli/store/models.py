@@ -99,6 +99,8 @@ class SessionRating(SQLModel, table=True):
     bond: float
     goal: float
     task: float
+    total: float
     items: list[float] = Field(sa_column=Column(JSON, nullable=False))
+    extra: dict[str, float] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     note: str | None = None
     created: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,50 @@
+"""`alliance flags`: which alliances are weakening, most severe first, with reasons."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from alliance_cli.cli.common import FormatOption, OutputFormat, database, settings, today
+from alliance_cli.render.console import message
+
+
+class Severity(StrEnum):
+    alert = "alert"
+    watch = "watch"
+    info = "info"
+
+
+def flags(
+    ctx: typer.Context,
+    code: Annotated[
+        str | None, typer.Argument(help="One patient's code (default: every active patient).")
+    ] = None,
+    severity: Annotated[
+        Severity | None,
+        typer.Option("--severity", help="Only flags at least this severe: alert, watch, info."),
+    ] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="Every flag every session ever raised.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Show what needs attention now: low scores, drops, declines, ruptures, discrepancies,
+    early risk, no contact and missed tasks."""
+    from alliance_cli.domain.flags import filter_severity
+    from alliance_cli.render import views
+    from alliance_cli.services.flags import caseload_flags, patient_flags
+
+    config = settings(ctx)
+    with database(ctx) as db:
+        if code is None:
+            found = caseload_flags(db, config, today(), history=history)
+        else:
+            found = patient_flags(db, code, config, today(), history=history)
+    found = filter_severity(found, severity.value if severity else None)
+    if not found and fmt == OutputFormat.table:
+        message("No flags: nothing needs attention." if not history else "No flags ever raised.")
+        return
+    views.flag_table(found, fmt.value)

@@ -1,0 +1,82 @@
+"""Compact histories for the flag engine and charts: plain tuples from one query each,
+never ORM objects (a caseload can hold a million ratings)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col, select
+
+from alliance_cli.domain.flags import History, Rating
+from alliance_cli.store.models import Patient, SessionRating, Task, TaskReview
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def load_histories(
+    session: Session, patients: Iterable[Patient] | None = None, *, active_only: bool = True
+) -> dict[int, History]:
+    """Histories keyed by patient id: all patients (active only by default), or `patients`."""
+    if patients is None:
+        query = select(Patient)
+        if active_only:
+            query = query.where(Patient.status == "active")
+        chosen = list(session.exec(query).all())
+    else:
+        chosen = list(patients)
+    by_id = {p.id: p for p in chosen if p.id is not None}
+    if patients is None:
+        # Filter by joining on the patient table, not a list of thousands of ids.
+        rating_filter = [col(SessionRating.patient_id) == Patient.id]
+        review_filter = [col(Task.patient_id) == Patient.id]
+        if active_only:
+            rating_filter.append(col(Patient.status) == "active")
+            review_filter.append(col(Patient.status) == "active")
+    else:
+        rating_filter = [col(SessionRating.patient_id).in_(list(by_id))]
+        review_filter = [col(Task.patient_id).in_(list(by_id))]
+    ratings: dict[int, list[Rating]] = defaultdict(list)
+    reviews: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    if by_id:
+        rating_query = sql_select(
+            col(SessionRating.patient_id),
+            col(SessionRating.date),
+            col(SessionRating.rater),
+            col(SessionRating.instrument),
+            col(SessionRating.bond),
+            col(SessionRating.goal),
+            col(SessionRating.task),
+            col(SessionRating.total),
+        )
+        review_query = sql_select(
+            col(Task.patient_id), col(TaskReview.date), col(TaskReview.adherence)
+        ).join(Task, col(Task.id) == TaskReview.task_id)
+        if patients is None:
+            rating_query = rating_query.join(Patient, col(Patient.id) == SessionRating.patient_id)
+            review_query = review_query.join(Patient, col(Patient.id) == Task.patient_id)
+        for pid, when, rater, instrument, bond, goal, task, total in session.execute(
+            rating_query.where(*rating_filter)
+        ).all():
+            ratings[pid].append(Rating(_day(when), rater, instrument, bond, goal, task, total))
+        for pid, when, adherence in session.execute(review_query.where(*review_filter)).all():
+            reviews[pid].append((_day(when), adherence))
+    return {
+        pid: History(
+            patient=patient.code,
+            ratings=tuple(ratings[pid]),
+            reviews=tuple(reviews[pid]),
+            active=patient.status == "active",
+            since=patient.since,
+        )
+        for pid, patient in by_id.items()
+    }
+
+
+def load_history(session: Session, patient: Patient) -> History:
+    assert patient.id is not None
+    return load_histories(session, [patient])[patient.id]
