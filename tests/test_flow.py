@@ -7,7 +7,19 @@ from datetime import date, timedelta
 
 from tests.conftest import Cli
 
-PATIENT_KEYS = {"code", "name", "status", "since", "sessions", "last_session"}
+PATIENT_KEYS = {
+    "code",
+    "name",
+    "status",
+    "since",
+    "sessions",
+    "last_session",
+    "instrument",
+    "latest",
+    "trend",
+    "alerts",
+    "watch",
+}
 SESSION_KEYS = {
     "id",
     "patient",
@@ -22,7 +34,7 @@ SESSION_KEYS = {
     "extra",
     "note",
 }
-GOAL_KEYS = {"id", "patient", "text", "proposed_by", "status", "target", "created"}
+GOAL_KEYS = {"id", "patient", "text", "proposed_by", "status", "target", "created", "reviews"}
 TASK_KEYS = {"id", "patient", "goal_id", "text", "status", "due", "reviews"}
 
 
@@ -120,6 +132,19 @@ def test_readme_flow_stores_everything_and_reports_changes(cli: Cli) -> None:
             "since": "2026-09-01",
             "sessions": 2,
             "last_session": date.today().isoformat(),
+            "instrument": "quick",
+            "latest": {
+                "date": date.today().isoformat(),
+                "rater": "patient",
+                "instrument": "quick",
+                "bond": 8.0,
+                "goal": 7.0,
+                "task": 6.0,
+                "total": 21.0,
+            },
+            "trend": "flat",
+            "alerts": 0,
+            "watch": 0,
         }
     ]
     assert set(patients[0]) == PATIENT_KEYS

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from alliance_cli import __version__
-from alliance_cli.cli import flags, goal, patient, session, task, tools
+from alliance_cli.cli import config_cmd, flags, goal, patient, session, task, tools, trend
 from alliance_cli.cli.common import AppState, state
 from alliance_cli.errors import AllianceError, ExitCode
 from alliance_cli.render.console import error_line
@@ -35,6 +35,10 @@ class AllianceGroup(TyperGroup):
                 raise
             error_line(str(error))
             raise typer.Exit(int(error.exit_code)) from None
+        except BrokenPipeError:
+            # The reader went away (`alliance ... | head`): stop quietly.
+            _silence_stdout()
+            raise typer.Exit(int(ExitCode.OK)) from None
         except KeyboardInterrupt:
             error_line("interrupted; nothing more was written")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
@@ -46,6 +50,17 @@ class AllianceGroup(TyperGroup):
                 "Rerun with --debug to see the traceback"
             )
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the final flush cannot fail again."""
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _debug(ctx: Any) -> bool:
@@ -107,6 +122,8 @@ app.command("rate", help="Record a session's ratings (same as `alliance session 
     session.add
 )
 app.command("flags")(flags.flags)
+app.command("trend")(trend.trend)
+app.add_typer(config_cmd.app, name="config")
 tools.register(app)
 
 

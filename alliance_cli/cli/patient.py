@@ -15,13 +15,16 @@ from alliance_cli.cli.common import (
     YesOption,
     confirm,
     database,
+    settings,
     text_or_none,
     to_date,
+    today,
 )
 from alliance_cli.domain.text import check_code
 from alliance_cli.render.console import message
 
 if TYPE_CHECKING:
+    from alliance_cli.domain.trends import TrendData
     from alliance_cli.services.patients import PatientDetails
 
 app = typer.Typer(
@@ -49,6 +52,13 @@ SocialContextOption = Annotated[
     str | None, typer.Option("--social-context", help="Family and social context.")
 ]
 NoteOption = Annotated[str | None, typer.Option("--note", help="A free note.")]
+InstrumentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--instrument",
+        help="How sessions are rated: quick (default), wai-sr, srs, or one from the config.",
+    ),
+]
 
 
 def _details(
@@ -59,6 +69,8 @@ def _details(
     emotional_state: str | None,
     social_context: str | None,
     note: str | None,
+    instrument: str | None,
+    ctx: typer.Context,
 ) -> PatientDetails:
     from alliance_cli.services.patients import PatientDetails
 
@@ -70,6 +82,7 @@ def _details(
         emotional_state=_keep_empty(emotional_state, "emotional state"),
         social_context=_keep_empty(social_context, "social context"),
         note=_keep_empty(note, "note"),
+        instrument=None if instrument is None else settings(ctx).instrument(instrument).name,
     )
 
 
@@ -91,13 +104,16 @@ def add(
     emotional_state: EmotionalStateOption = None,
     social_context: SocialContextOption = None,
     note: NoteOption = None,
+    instrument: InstrumentOption = None,
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
     """Add a patient under a pseudonymous code."""
     from alliance_cli.render import views
     from alliance_cli.services.patients import add_patient
 
-    details = _details(name, since, expectations, beliefs, emotional_state, social_context, note)
+    details = _details(
+        name, since, expectations, beliefs, emotional_state, social_context, note, instrument, ctx
+    )
     with database(ctx) as db:
         profile = add_patient(db, check_code(code), details)
     message(f"Added patient {profile.code}.")
@@ -109,16 +125,22 @@ def add(
 def list_(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", "-a", help="Include discharged patients.")] = False,
+    flagged: Annotated[bool, typer.Option("--flagged", help="Only patients with alerts.")] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """List active patients with their session count and last session."""
+    """List patients: sessions, last session, latest scores, trend and flag counts."""
     from alliance_cli.render import views
     from alliance_cli.services.patients import list_patients
 
     with database(ctx) as db:
-        rows = list_patients(db, include_discharged=all_)
+        rows = list_patients(db, settings(ctx), today(), include_discharged=all_)
+    if flagged:
+        rows = [row for row in rows if row.alerts]
     if not rows and fmt == OutputFormat.table:
-        message("No patients yet: add one with `alliance patient add CODE`.")
+        if flagged:
+            message("No patient has an alert.")
+        else:
+            message("No patients yet: add one with `alliance patient add CODE`.")
         return
     views.patients(rows, fmt.value)
 
@@ -130,13 +152,28 @@ def show(
     recent: Annotated[int, typer.Option("--recent", min=1, help="Rating sets to show.")] = 10,
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
-    """Show a patient's profile, goals, tasks and recent sessions."""
+    """The patient's dashboard: profile, current flags, active goals with their latest
+    review, open tasks with adherence, recent sessions and a compact trend chart."""
     from alliance_cli.render import views
     from alliance_cli.services.patients import show_patient
 
     with database(ctx) as db:
-        overview = show_patient(db, code, recent=recent)
-    views.overview(overview, fmt.value)
+        overview = show_patient(db, code, settings(ctx), today(), recent=recent)
+    chart = None
+    if fmt == TextFormat.text and overview.trend and len(overview.trend.ratings) >= 2:
+        chart = _compact_chart(overview.trend)
+    views.overview(overview, fmt.value, chart=chart)
+
+
+def _compact_chart(data: TrendData) -> str:
+    import shutil
+    import sys
+
+    from alliance_cli.render.console import wants_rich
+    from alliance_cli.render.trend_chart import trend_chart
+
+    width = max(40, min(shutil.get_terminal_size((80, 24)).columns, 80))
+    return trend_chart(data, "all", width=width, height=12, color=wants_rich(sys.stdout))
 
 
 @app.command("edit")
@@ -153,13 +190,19 @@ def edit(
     emotional_state: EmotionalStateOption = None,
     social_context: SocialContextOption = None,
     note: NoteOption = None,
+    instrument: InstrumentOption = None,
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
-    """Change a patient's profile; an empty value ("") clears a field."""
+    """Change a patient's profile; an empty value ("") clears a field.
+
+    A new --instrument applies to later sessions; earlier ones keep theirs.
+    """
     from alliance_cli.render import views
     from alliance_cli.services.patients import PatientDetails, edit_patient
 
-    details = _details(name, since, expectations, beliefs, emotional_state, social_context, note)
+    details = _details(
+        name, since, expectations, beliefs, emotional_state, social_context, note, instrument, ctx
+    )
     renamed = None if new_code is None else check_code(new_code)
     if details == PatientDetails() and renamed is None:
         from alliance_cli.errors import InvalidInput

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from alliance_cli.cli.common import TextFormat, TextFormatOption, state
+from alliance_cli.cli.common import TextFormat, TextFormatOption, settings, state, today
 from alliance_cli.render.console import message
 
 
@@ -41,7 +41,7 @@ def demo(
     )
     db = write_demo(location, real=state(ctx).location())
     try:
-        rows = list_patients(db, include_discharged=True)
+        rows = list_patients(db, settings(ctx), today(), include_discharged=True)
     finally:
         db.close()
     views.patients(rows, "table")

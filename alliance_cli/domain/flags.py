@@ -208,25 +208,31 @@ def _drop_flags(patient: str, previous: Rating, rating: Rating, rules: Threshold
     return flags
 
 
+def fitted_fall(values: Sequence[float]) -> float:
+    """How far a least-squares line through `values` falls from first to last point."""
+    n = len(values)
+    mean_x, mean_y = (n - 1) / 2, statistics.fmean(values)
+    spread = sum((x - mean_x) ** 2 for x in range(n))
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values)) / spread
+    return -slope * (n - 1)
+
+
 def _decline_flags(patient: str, upto: Sequence[Rating], rules: Thresholds) -> list[Flag]:
-    """A sustained fall of the total over the last N sessions, in two or more steps."""
+    """A sustained fall of the total over the last N sessions, not one single drop.
+
+    The least-squares line through the last N totals falls at least `decline_total`, at
+    least two steps fall, and no single step accounts for the whole fall.
+    """
     size = rules.decline_sessions
     if rules.decline_total is None or size < 3 or len(upto) < size:
         return []
     window = [r.total for r in upto[-size:]]
-    steps = [b - a for a, b in itertools.pairwise(window)]
-    falls = [-s for s in steps if s < 0]
-    rises = [s for s in steps if s > 0]
-    net = window[0] - window[-1]
-    if (
-        net >= rules.decline_total - 1e-9
-        and len(falls) >= 2
-        and len(falls) > len(rises)
-        and net - max(falls) >= rules.decline_total / 2 - 1e-9
-    ):
+    falls = [a - b for a, b in itertools.pairwise(window) if b < a]
+    fall = fitted_fall(window)
+    if fall >= rules.decline_total - 1e-9 and len(falls) >= 2 and max(falls) < fall:
         first, last = upto[-size], upto[-1]
         message = (
-            f"total declined {_n(net)} points over the last {size} sessions "
+            f"total declined about {_n(fall)} points over the last {size} sessions "
             f"({_n(first.total)} on {first.date.isoformat()} -> {_n(last.total)})"
         )
         return [_flag(patient, last, "decline", "watch", "total", message)]

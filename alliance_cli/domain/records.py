@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from alliance_cli.domain.flags import Flag
+from alliance_cli.domain.trends import TrendData
 
 PATIENT_STATUSES = ("active", "discharged")
 GOAL_STATUSES = ("active", "achieved", "dropped")
@@ -25,6 +26,24 @@ class PatientRow:
     since: date | None
     sessions: int
     last_session: date | None
+    instrument: str = "quick"
+    latest: LatestScores | None = None
+    trend: str = ""  # up, down, flat, or "" with fewer than two comparable ratings
+    alerts: int = 0
+    watch: int = 0
+
+
+@dataclass(frozen=True)
+class LatestScores:
+    """A patient's most recent rating set (the patient's own rating when there is one)."""
+
+    date: date
+    rater: str
+    instrument: str
+    bond: float
+    goal: float
+    task: float
+    total: float
 
 
 @dataclass(frozen=True)
@@ -44,6 +63,13 @@ class PatientProfile:
 
 
 @dataclass(frozen=True)
+class GoalReviewRecord:
+    date: date
+    status: str
+    note: str | None
+
+
+@dataclass(frozen=True)
 class GoalRecord:
     id: int
     patient: str
@@ -52,6 +78,7 @@ class GoalRecord:
     status: str
     target: date | None
     created: date
+    reviews: tuple[GoalReviewRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +134,8 @@ class PatientOverview:
     tasks: tuple[TaskRecord, ...]
     sessions: tuple[SessionRecord, ...]
     session_count: int
+    flags: tuple[Flag, ...] = ()
+    trend: TrendData | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ class Thresholds:
     rci_sd: float | None = None  # with rci_reliability: drop on total by reliable change
     rci_reliability: float | None = None
     rci_z: float = 1.96
-    decline_sessions: int = 4  # window of the decline rule
+    decline_sessions: int = 5  # window of the decline rule
     decline_total: float | None = None  # total fall over the window
     rupture_sd: float = 1.0  # a rupture lies this many SDs below the earlier mean...
     rupture_min_size: float | None = None  # ...and at least this far below it (total)

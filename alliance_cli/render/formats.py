@@ -16,7 +16,30 @@ from alliance_cli.render.safe_text import keep_newlines
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-PATIENT_KEYS = ("code", "name", "status", "since", "sessions", "last_session")
+PATIENT_KEYS = (
+    "code",
+    "name",
+    "status",
+    "since",
+    "sessions",
+    "last_session",
+    "instrument",
+    "latest",
+    "trend",
+    "alerts",
+    "watch",
+)
+PATIENT_CSV_KEYS = (
+    *PATIENT_KEYS[:7],
+    "latest_date",
+    "bond",
+    "goal",
+    "task",
+    "total",
+    "trend",
+    "alerts",
+    "watch",
+)
 SESSION_KEYS = (
     "id",
     "patient",
@@ -31,7 +54,7 @@ SESSION_KEYS = (
     "extra",
     "note",
 )
-GOAL_KEYS = ("id", "patient", "text", "proposed_by", "status", "target", "created")
+GOAL_KEYS = ("id", "patient", "text", "proposed_by", "status", "target", "created", "reviews")
 TASK_KEYS = ("id", "patient", "goal_id", "text", "status", "due", "reviews")
 
 
@@ -47,7 +70,26 @@ def _plain(value: Any) -> Any:
 
 
 def patient_dict(row: PatientRow) -> dict[str, Any]:
-    return {key: _plain(getattr(row, key)) for key in PATIENT_KEYS}
+    data = {key: _plain(getattr(row, key)) for key in PATIENT_KEYS if key != "latest"}
+    data["latest"] = (
+        None
+        if row.latest is None
+        else {
+            key: _plain(getattr(row.latest, key))
+            for key in ("date", "rater", "instrument", "bond", "goal", "task", "total")
+        }
+    )
+    data["trend"] = row.trend or None
+    return {key: data[key] for key in PATIENT_KEYS}
+
+
+def patient_csv_row(row: PatientRow) -> dict[str, Any]:
+    data = patient_dict(row)
+    latest = data.pop("latest") or {}
+    data["latest_date"] = latest.get("date")
+    for key in ("bond", "goal", "task", "total"):
+        data[key] = latest.get(key)
+    return data
 
 
 def session_dict(record: SessionRecord) -> dict[str, Any]:
@@ -59,7 +101,11 @@ def flag_dict(flag: Flag) -> dict[str, Any]:
 
 
 def goal_dict(record: GoalRecord) -> dict[str, Any]:
-    return {key: _plain(getattr(record, key)) for key in GOAL_KEYS}
+    data = {key: _plain(getattr(record, key)) for key in GOAL_KEYS if key != "reviews"}
+    data["reviews"] = [
+        {"date": r.date.isoformat(), "status": r.status, "note": r.note} for r in record.reviews
+    ]
+    return data
 
 
 def task_dict(record: TaskRecord) -> dict[str, Any]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from alliance_cli.config import Settings
 from alliance_cli.domain.flags import Flag
-from alliance_cli.domain.instruments import DIMENSIONS
+from alliance_cli.domain.instruments import DIMENSIONS, SCORES
 from alliance_cli.domain.records import (
     DatabaseInfo,
     GoalRecord,
@@ -20,11 +21,12 @@ from alliance_cli.render.console import out
 from alliance_cli.render.formats import (
     FLAG_KEYS,
     GOAL_KEYS,
-    PATIENT_KEYS,
+    PATIENT_CSV_KEYS,
     SESSION_KEYS,
     TASK_KEYS,
     flag_dict,
     goal_dict,
+    patient_csv_row,
     patient_dict,
     print_csv,
     print_json,
@@ -38,29 +40,45 @@ from alliance_cli.render.values import fmt_change, fmt_date, fmt_optional, fmt_s
 TABLE, JSON, CSV = "table", "json", "csv"
 
 
+TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→", "": ""}
+
+
 def patients(rows: Sequence[PatientRow], fmt: str) -> None:
     if fmt == JSON:
         print_json([patient_dict(r) for r in rows])
     elif fmt == CSV:
-        print_csv(PATIENT_KEYS, (patient_dict(r) for r in rows))
+        print_csv(PATIENT_CSV_KEYS, (patient_csv_row(r) for r in rows))
     else:
         print_table(
             [
                 Column("code"),
                 Column("name"),
                 Column("status"),
-                Column("since"),
                 Column("sessions", numeric=True),
                 Column("last session"),
+                Column("bond", numeric=True),
+                Column("goal", numeric=True),
+                Column("task", numeric=True),
+                Column("total", numeric=True),
+                Column("trend"),
+                Column("alerts", numeric=True),
+                Column("watch", numeric=True),
             ],
             [
                 [
                     r.code,
                     r.name or "",
                     r.status,
-                    fmt_date(r.since),
                     str(r.sessions),
                     fmt_date(r.last_session),
+                    *(
+                        [fmt_score(getattr(r.latest, name)) for name in SCORES]
+                        if r.latest
+                        else ["", "", "", ""]
+                    ),
+                    TREND_ARROWS[r.trend],
+                    str(r.alerts or ""),
+                    str(r.watch or ""),
                 ]
                 for r in rows
             ],
@@ -101,11 +119,20 @@ def sessions(records: Sequence[SessionRecord], fmt: str, *, title: str | None = 
         print_table(SESSION_COLUMNS, [_session_cells(r) for r in records], title=title)
 
 
+def _goal_review_summary(goal: GoalRecord) -> str:
+    if not goal.reviews:
+        return ""
+    last = goal.reviews[-1]
+    note = f": {last.note}" if last.note else ""
+    return f"{last.date.isoformat()} {last.status}{note}"
+
+
 def goals(records: Sequence[GoalRecord], fmt: str, *, title: str | None = None) -> None:
     if fmt == JSON:
         print_json([goal_dict(r) for r in records])
     elif fmt == CSV:
-        print_csv(GOAL_KEYS, (goal_dict(r) for r in records))
+        rows = [{**goal_dict(r), "reviews": _goal_review_summary(r)} for r in records]
+        print_csv(GOAL_KEYS, rows)
     else:
         print_table(
             [
@@ -252,7 +279,8 @@ def _key_values(lines: Sequence[tuple[str, str]]) -> None:
         out(f"{key.ljust(width)}  {text}")
 
 
-def overview(view: PatientOverview, fmt: str) -> None:
+def overview(view: PatientOverview, fmt: str, *, chart: str | None = None) -> None:
+    """The patient's dashboard (JSON: the same data, without the chart)."""
     if fmt == JSON:
         print_json(
             {
@@ -261,25 +289,36 @@ def overview(view: PatientOverview, fmt: str) -> None:
                 "goals": [goal_dict(g) for g in view.goals],
                 "tasks": [task_dict(t) for t in view.tasks],
                 "recent_sessions": [session_dict(s) for s in view.sessions],
+                "flags": [flag_dict(f) for f in view.flags],
             }
         )
         return
     _key_values(_profile_lines(view.profile, view.session_count))
     out()
-    if view.goals:
-        goals(view.goals, TABLE, title="Goals")
+    if view.flags:
+        flag_table(view.flags, TABLE, title="Needs attention")
     else:
-        out("No goals yet: `alliance goal add CODE TEXT`.")
+        out("Flags: nothing needs attention.")
     out()
-    if view.tasks:
-        tasks(view.tasks, TABLE, title="Tasks")
+    active_goals = [g for g in view.goals if g.status == "active"]
+    if active_goals:
+        goals(active_goals, TABLE, title="Active goals")
     else:
-        out("No tasks yet: `alliance task add CODE TEXT`.")
+        out("No active goals: `alliance goal add CODE TEXT`.")
+    out()
+    open_tasks = [t for t in view.tasks if t.status == "active"]
+    if open_tasks:
+        tasks(open_tasks, TABLE, title="Open tasks")
+    else:
+        out("No open tasks: `alliance task add CODE TEXT`.")
     out()
     if view.sessions:
         sessions(view.sessions, TABLE, title=f"Recent sessions ({len(view.sessions)} rating sets)")
     else:
         out("No sessions yet: `alliance session add CODE`.")
+    if chart:
+        out()
+        out(chart)
 
 
 def database_info(info: DatabaseInfo, fmt: str) -> None:
@@ -330,3 +369,60 @@ def flag_table(flags: Sequence[Flag], fmt: str, *, title: str | None = None) -> 
             ],
             title=title,
         )
+
+
+def _setting_value(value: object) -> object:
+    return "off" if value is None else value
+
+
+def config_settings(config: Settings, fmt: str) -> None:
+    """Every effective setting with its source, and the instruments available."""
+    from alliance_cli.domain.rules import THRESHOLD_FIELDS
+
+    rows: list[tuple[str, object, str]] = []
+    for key in sorted(k for k in config.sources if k.startswith("general.")):
+        rows.append((key, getattr(config.rules.general, key.split(".", 1)[1]), config.sources[key]))
+    for name in sorted(config.instruments):
+        thresholds = config.rules.for_instrument(name)
+        for field in THRESHOLD_FIELDS:
+            key = f"thresholds.{name}.{field}"
+            rows.append((key, getattr(thresholds, field), config.sources.get(key, "default")))
+    instruments = [
+        {
+            "name": i.name,
+            "title": i.title,
+            "items": i.item_count,
+            "range": [i.item_min, i.item_max],
+            "keys": {k: list(v) for k, v in i.keys.items()},
+            "score": i.dimension_score,
+            "builtin": i.builtin,
+            "source": i.source,
+        }
+        for i in sorted(config.instruments.values(), key=lambda i: i.name)
+    ]
+    if fmt == JSON:
+        print_json(
+            {
+                "path": str(config.path),
+                "exists": config.exists,
+                "settings": [{"key": k, "value": v, "source": s} for k, v, s in rows],
+                "instruments": instruments,
+            }
+        )
+        return
+    state = "" if config.exists else " (not present: defaults apply)"
+    out(one_line(f"config file: {config.path}{state}"))
+    out()
+    print_table(
+        [Column("setting"), Column("value", numeric=True), Column("source")],
+        [[k, f"{_setting_value(v)}", s] for k, v, s in rows],
+    )
+    out()
+    print_table(
+        [Column("instrument"), Column("items", numeric=True), Column("range"), Column("source")],
+        [
+            [i.name, str(i.item_count), i.scale, i.source]
+            for i in sorted(config.instruments.values(), key=lambda i: i.name)
+        ],
+        title="Instruments",
+    )

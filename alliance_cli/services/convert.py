@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from alliance_cli.domain.instruments import Scores
 from alliance_cli.domain.records import (
     GoalRecord,
+    GoalReviewRecord,
     PatientProfile,
     SessionRecord,
     TaskRecord,
     TaskReviewRecord,
 )
-from alliance_cli.store.models import Goal, Patient, SessionRating, Task, TaskReview
+from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
 
 
 def patient_profile(patient: Patient) -> PatientProfile:
@@ -30,7 +33,7 @@ def patient_profile(patient: Patient) -> PatientProfile:
     )
 
 
-def goal_record(goal: Goal, code: str) -> GoalRecord:
+def goal_record(goal: Goal, code: str, reviews: Sequence[GoalReview] = ()) -> GoalRecord:
     assert goal.id is not None
     return GoalRecord(
         id=goal.id,
@@ -40,6 +43,11 @@ def goal_record(goal: Goal, code: str) -> GoalRecord:
         status=goal.status,
         target=goal.target,
         created=goal.created,
+        reviews=tuple(
+            GoalReviewRecord(date=r.date, status=r.status, note=r.note)
+            for r in sorted(reviews, key=lambda r: (r.date, r.id or 0))
+            if r.goal_id == goal.id
+        ),
     )
 
 

@@ -35,9 +35,15 @@ class DemoPatient:
     tasks: list[tuple[str, int | None, list[str]]] = field(default_factory=list)
 
 
-def _series(start: Triple, end: Triple, weeks: int = WEEKS) -> list[Triple | None]:
+def _series(
+    start: Triple, end: Triple, weeks: int = WEEKS, *, steady: bool = False
+) -> list[Triple | None]:
     """A straight line from start to end with a small fixed wobble, rounded to .5."""
-    wobble = (0.0, 0.5, -0.5, 0.0, 0.5, 0.0, -0.5, 0.0, 0.5, -0.5, 0.0, 0.0)
+    wobble = (
+        (0.0,) * WEEKS
+        if steady
+        else (0.0, 0.5, -0.5, 0.0, 0.5, 0.0, -0.5, 0.0, 0.5, -0.5, 0.0, 0.0)
+    )
     rows: list[Triple | None] = []
     for week in range(weeks):
         share = week / (weeks - 1)
@@ -78,12 +84,12 @@ def _caseload() -> list[DemoPatient]:
                 "emotional_state": "low, irritable",
                 "social_context": "recently separated, lives alone",
             },
-            ratings=_series((8.5, 8.0, 8.0), (5.0, 5.0, 4.5)),
+            ratings=_series((8.5, 8.0, 8.0), (5.0, 5.0, 4.5), steady=True),
             notes={8: "missed homework again, seemed disengaged", 11: "asked to space sessions"},
             goals=[("Return to a regular sleep routine", "therapist", "active")],
             tasks=[
                 ("Activity scheduling, 3 pleasant activities a week", 1, ["partly", "not-done"]),
-                ("Sleep diary", 1, ["not-done"]),
+                ("Sleep diary", 1, ["partly", "not-done", "not-done"]),
             ],
         ),
         DemoPatient(
@@ -224,9 +230,9 @@ def _write_patient(session: Session, demo: DemoPatient, today: date, index: int)
         session.add(task)
         session.flush()
         assert task.id is not None
+        last_week = max(w for w, t in enumerate(demo.ratings) if t is not None)
         for number, level in enumerate(adherence):
+            week = last_week - len(adherence) + 1 + number
             session.add(
-                TaskReview(
-                    task_id=task.id, date=first + timedelta(weeks=2 + number), adherence=level
-                )
+                TaskReview(task_id=task.id, date=first + timedelta(weeks=week), adherence=level)
             )

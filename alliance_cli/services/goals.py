@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from alliance_cli.domain.records import GoalRecord
 from alliance_cli.errors import Conflict
@@ -35,7 +35,15 @@ def list_goals(db: Database, code: str, *, include_closed: bool = False) -> list
         query = select(Goal).where(Goal.patient_id == patient.id).order_by(col(Goal.id))
         if not include_closed:
             query = query.where(Goal.status == "active")
-        return [goal_record(g, code) for g in session.exec(query).all()]
+        goals = session.exec(query).all()
+        reviews = goal_reviews(session, [g.id for g in goals if g.id is not None])
+        return [goal_record(g, code, reviews) for g in goals]
+
+
+def goal_reviews(session: Session, goal_ids: list[int]) -> list[GoalReview]:
+    if not goal_ids:
+        return []
+    return list(session.exec(select(GoalReview).where(col(GoalReview.goal_id).in_(goal_ids))).all())
 
 
 def set_goal_status(
@@ -50,7 +58,8 @@ def set_goal_status(
         session.add(goal)
         session.add(GoalReview(goal_id=goal_id, date=today, status=status, note=note))
         session.flush()
-        return goal_record(goal, patient_code(session, goal.patient_id))
+        reviews = goal_reviews(session, [goal_id])
+        return goal_record(goal, patient_code(session, goal.patient_id), reviews)
 
 
 def edit_goal(
@@ -66,4 +75,5 @@ def edit_goal(
             goal.proposed_by = proposed_by
         session.add(goal)
         session.flush()
-        return goal_record(goal, patient_code(session, goal.patient_id))
+        reviews = goal_reviews(session, [goal_id])
+        return goal_record(goal, patient_code(session, goal.patient_id), reviews)

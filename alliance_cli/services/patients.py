@@ -7,11 +7,15 @@ from datetime import date
 
 from sqlmodel import Session, col, delete, func, select
 
+from alliance_cli.config import Settings
+from alliance_cli.domain.flags import History, current_flags
 from alliance_cli.domain.records import (
+    LatestScores,
     PatientOverview,
     PatientProfile,
     PatientRow,
 )
+from alliance_cli.domain.trends import direction
 from alliance_cli.errors import Conflict, InvalidInput
 from alliance_cli.services.convert import (
     goal_record,
@@ -19,6 +23,7 @@ from alliance_cli.services.convert import (
     session_record,
     task_record,
 )
+from alliance_cli.services.history import load_histories, load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
 from alliance_cli.store.queries import get_patient
@@ -45,6 +50,7 @@ class PatientDetails:
     emotional_state: str | None = None
     social_context: str | None = None
     note: str | None = None
+    instrument: str | None = None  # a known instrument name (checked by the caller)
 
 
 def add_patient(db: Database, code: str, details: PatientDetails) -> PatientProfile:
@@ -54,42 +60,66 @@ def add_patient(db: Database, code: str, details: PatientDetails) -> PatientProf
                 f"patient {code!r} already exists",
                 "choose another code, or `alliance patient edit`",
             )
-        patient = Patient(code=code, **{f: getattr(details, f) for f in PROFILE_FIELDS})
+        patient = Patient(
+            code=code,
+            instrument=details.instrument or "quick",
+            **{f: getattr(details, f) for f in PROFILE_FIELDS},
+        )
         session.add(patient)
         session.flush()
         return patient_profile(patient)
 
 
-def list_patients(db: Database, *, include_discharged: bool = False) -> list[PatientRow]:
-    """Patients with their session count and last session date, in one grouped query."""
-    stats = (
-        select(
-            SessionRating.patient_id,
-            func.count(func.distinct(SessionRating.date)).label("sessions"),
-            func.max(SessionRating.date).label("last_session"),
-        )
-        .group_by(col(SessionRating.patient_id))
-        .subquery()
-    )
-    query = (
-        select(Patient, stats.c.sessions, stats.c.last_session)
-        .outerjoin(stats, stats.c.patient_id == Patient.id)
-        .order_by(col(Patient.code))
-    )
-    if not include_discharged:
-        query = query.where(Patient.status == "active")
+def list_patients(
+    db: Database, settings: Settings, today: date, *, include_discharged: bool = False
+) -> list[PatientRow]:
+    """Patients with session count, last session, latest scores, trend and flag counts."""
     with db.read() as session:
-        return [
-            PatientRow(
-                code=patient.code,
-                name=patient.name,
-                status=patient.status,
-                since=patient.since,
-                sessions=sessions or 0,
-                last_session=_as_date(last),
-            )
-            for patient, sessions, last in session.exec(query).all()
-        ]
+        query = select(Patient).order_by(col(Patient.code))
+        if not include_discharged:
+            query = query.where(Patient.status == "active")
+        patients = list(session.exec(query).all())
+        histories = load_histories(session, active_only=not include_discharged)
+    rows = []
+    for patient in patients:
+        assert patient.id is not None
+        history = histories[patient.id]
+        rows.append(_row(patient, history, settings, today))
+    return rows
+
+
+def _row(patient: Patient, history: History, settings: Settings, today: date) -> PatientRow:
+    dates = {r.date for r in history.ratings}
+    flags = current_flags(history, settings.rules, today)
+    latest = max(history.ratings, key=lambda r: (r.date, r.rater == "patient"), default=None)
+    scale = 0.0
+    if latest is not None and latest.instrument in settings.instruments:
+        low, high = settings.instruments[latest.instrument].dimension_range("total")
+        scale = high - low
+    rater = latest.rater if latest is not None else "patient"
+    return PatientRow(
+        code=patient.code,
+        name=patient.name,
+        status=patient.status,
+        since=patient.since,
+        sessions=len(dates),
+        last_session=max(dates, default=None),
+        instrument=patient.instrument,
+        latest=None
+        if latest is None
+        else LatestScores(
+            date=latest.date,
+            rater=latest.rater,
+            instrument=latest.instrument,
+            bond=latest.bond,
+            goal=latest.goal,
+            task=latest.task,
+            total=latest.total,
+        ),
+        trend=direction(history.ratings, scale, rater=rater) if scale else "",
+        alerts=sum(f.severity == "alert" for f in flags),
+        watch=sum(f.severity == "watch" for f in flags),
+    )
 
 
 def _as_date(value: date | str | None) -> date | None:
@@ -99,12 +129,19 @@ def _as_date(value: date | str | None) -> date | None:
     return date.fromisoformat(value)
 
 
-def show_patient(db: Database, code: str, *, recent: int = 10) -> PatientOverview:
+def show_patient(
+    db: Database, code: str, settings: Settings, today: date, *, recent: int = 10
+) -> PatientOverview:
+    """The patient's dashboard: profile, goals, tasks, recent sessions, flags, trend."""
+    from alliance_cli.services.goals import goal_reviews
+    from alliance_cli.services.trend import trend_from
+
     with db.read() as session:
         patient = get_patient(session, code)
         goals = session.exec(
             select(Goal).where(Goal.patient_id == patient.id).order_by(col(Goal.id))
         ).all()
+        goal_review_rows = goal_reviews(session, [g.id for g in goals if g.id is not None])
         tasks = session.exec(
             select(Task).where(Task.patient_id == patient.id).order_by(col(Task.id))
         ).all()
@@ -117,19 +154,17 @@ def show_patient(db: Database, code: str, *, recent: int = 10) -> PatientOvervie
             .order_by(col(SessionRating.date).desc(), col(SessionRating.rater))
             .limit(recent)
         ).all()
-        count = session.exec(
-            select(func.count(func.distinct(SessionRating.date))).where(
-                SessionRating.patient_id == patient.id
-            )
-        ).one()
+        history = load_history(session, patient)
         return PatientOverview(
             profile=patient_profile(patient),
-            goals=tuple(goal_record(g, code) for g in goals),
+            goals=tuple(goal_record(g, code, goal_review_rows) for g in goals),
             tasks=tuple(
                 task_record(t, code, [r for r in reviews if r.task_id == t.id]) for t in tasks
             ),
             sessions=tuple(session_record(r, code) for r in reversed(ratings)),
-            session_count=count,
+            session_count=len({r.date for r in history.ratings}),
+            flags=tuple(current_flags(history, settings.rules, today)),
+            trend=trend_from(history, patient.instrument, settings),
         )
 
 
@@ -148,6 +183,8 @@ def edit_patient(
             value = getattr(details, field)
             if value is not None:
                 setattr(patient, field, value or None)
+        if details.instrument is not None:
+            patient.instrument = details.instrument
         if details.since is not None:
             earliest = session.exec(
                 select(func.min(SessionRating.date)).where(SessionRating.patient_id == patient.id)

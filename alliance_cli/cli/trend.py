@@ -1,0 +1,68 @@
+"""`alliance trend`: a patient's alliance scores per session as a terminal chart."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from alliance_cli.cli.common import CodeArgument, database, settings
+from alliance_cli.render.console import message, out
+
+
+class Dimension(StrEnum):
+    bond = "bond"
+    goal = "goal"
+    task = "task"
+    total = "total"
+    all = "all"
+
+
+class RaterChoice(StrEnum):
+    patient = "patient"
+    therapist = "therapist"
+
+
+def trend(
+    ctx: typer.Context,
+    code: CodeArgument,
+    last: Annotated[
+        int | None, typer.Option("--last", min=2, help="Only the last N sessions.")
+    ] = None,
+    dimension: Annotated[
+        Dimension,
+        typer.Option("--dimension", "-d", help="bond, goal, task, total, or all (the three)."),
+    ] = Dimension.all,
+    rater: Annotated[
+        RaterChoice, typer.Option("--rater", help="Whose ratings: patient or therapist.")
+    ] = RaterChoice.patient,
+    width: Annotated[
+        int | None, typer.Option("--width", min=30, help="Chart width (default: terminal).")
+    ] = None,
+    height: Annotated[
+        int | None, typer.Option("--height", min=10, help="Chart height (default: terminal).")
+    ] = None,
+) -> None:
+    """Chart the alliance over time, with the cut-off line and flagged sessions marked."""
+    from alliance_cli.render.console import wants_rich
+    from alliance_cli.render.trend_chart import describe_single, trend_chart
+    from alliance_cli.services.trend import trend_data
+
+    config = settings(ctx)
+    with database(ctx) as db:
+        data = trend_data(db, code, config, rater=rater.value, last=last)
+    if data.other_instruments:
+        message(
+            f"Earlier {rater.value} ratings used {', '.join(data.other_instruments)}; "
+            f"only {data.instrument.name} sessions are charted (scores are not comparable)."
+        )
+    if not data.ratings:
+        message(f"No {rater.value} ratings with {data.instrument.name} yet for {data.patient}.")
+        return
+    if len(data.ratings) == 1:
+        out(describe_single(data))
+        return
+    color = wants_rich(sys.stdout)
+    out(trend_chart(data, dimension.value, width=width, height=height, color=color))
