@@ -142,6 +142,8 @@ def _settings(path: Path, exists: bool, data: dict[str, Any]) -> Settings:
                 sources[full] = "default"
         for key in set(values) - set(THRESHOLD_FIELDS):
             raise fail(f"thresholds.{name}.{key}", "is not a known threshold")
+        if "low_total" in changes and "early_total" not in changes:
+            changes["early_total"] = changes["low_total"]  # early-risk follows the cut-off
         thresholds[name] = Thresholds(**{**_as_dict(base), **changes})
     return Settings(
         path=path,
