@@ -63,3 +63,19 @@ def test_readme_lists_every_exit_code() -> None:
     table = README.split("## Exit codes\n", 1)[1].split("\n## ", 1)[0]
     documented = {int(m) for m in re.findall(r"^\| (\d+) \|", table, flags=re.M)}
     assert documented == {int(code) for code in ExitCode}
+
+
+def test_readme_documents_every_instrument_and_flag_rule() -> None:
+    from alliance_cli.domain.flags import KINDS
+    from alliance_cli.domain.instruments import BUILTIN_INSTRUMENTS
+
+    instruments = README.split("## Instruments\n", 1)[1].split("\n## ", 1)[0]
+    for name in BUILTIN_INSTRUMENTS:
+        assert re.search(rf"^\| `{re.escape(name)}` \|", instruments, flags=re.M), name
+    flags = README.split("## Flags\n", 1)[1].split("\n## ", 1)[0]
+    for kind in KINDS:
+        row = re.search(rf"^\| `{re.escape(kind)}` \|(.*)$", flags, flags=re.M)
+        assert row, kind
+        cells = [cell.strip() for cell in row.group(1).split("|")]
+        severity, rule, default, source = cells[:4]
+        assert severity and rule and default and source, kind
