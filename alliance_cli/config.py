@@ -31,6 +31,8 @@ from typing import Any
 from alliance_cli.domain.instruments import BUILTIN_INSTRUMENTS, DIMENSIONS, Instrument
 from alliance_cli.domain.rules import (
     INTEGER_FIELDS,
+    MINIMUMS,
+    OPTIONAL_FIELDS,
     THRESHOLD_FIELDS,
     GeneralRules,
     RuleSet,
@@ -144,6 +146,7 @@ def _settings(path: Path, exists: bool, data: dict[str, Any]) -> Settings:
             raise fail(f"thresholds.{name}.{key}", "is not a known threshold")
         if "low_total" in changes and "early_total" not in changes:
             changes["early_total"] = changes["low_total"]  # early-risk follows the cut-off
+            sources[f"thresholds.{name}.early_total"] = "file (follows low_total)"
         thresholds[name] = Thresholds(**{**_as_dict(base), **changes})
     return Settings(
         path=path,
@@ -187,9 +190,11 @@ def _number(
 
 def _threshold(value: Any, name: str, key: str, fail: Any) -> float | int | None:
     if value is False or value == "off":
+        if name not in OPTIONAL_FIELDS:
+            raise fail(key, "cannot be switched off; give a number")
         return None  # `low_total = false` switches a rule off
     if name in INTEGER_FIELDS:
-        return int(_number(value, key, fail, integer=True, minimum=1))
+        return int(_number(value, key, fail, integer=True, minimum=MINIMUMS.get(name, 1)))
     number = float(_number(value, key, fail, minimum=0))
     if name == "rci_reliability" and not 0 <= number < 1:
         raise fail(key, "must be between 0 and 1")

@@ -69,14 +69,18 @@ class Flag:
     message: str
     rater: str | None = None
     repaired_on: Day | None = None
+    instrument: str | None = None  # the series a rating flag belongs to (not shown)
 
-    def sort_key(self) -> tuple[int, str, int, str, str]:
+    def sort_key(self) -> tuple[int, str, int, str, str, str, str]:
+        """A total order, so output never depends on set or hash order."""
         return (
             _SEVERITY_RANK[self.severity],
             self.patient,
             -self.date.toordinal(),
             self.kind,
             self.dimension or "",
+            self.rater or "",
+            self.message,
         )
 
 
@@ -132,6 +136,7 @@ def _flag(
         date=rating.date,
         message=_who(rating.rater) + message,
         rater=rating.rater,
+        instrument=rating.instrument,
     )
 
 
@@ -198,7 +203,7 @@ def _drop_flags(patient: str, previous: Rating, rating: Rating, rules: Threshold
         assert rules.rci_sd is not None and rules.rci_reliability is not None
         s_diff = (2**0.5) * rules.rci_sd * (1 - rules.rci_reliability) ** 0.5
         rci = -fall / s_diff
-        if rci <= -rules.rci_z:
+        if rci < -rules.rci_z:  # |RCI| > z is a reliable change
             extra = f", a reliable change (RCI {rci:.2f})"
             message = _fell("total", previous, rating, extra)
             flags.append(_flag(patient, rating, "drop", "alert", "total", message))
@@ -313,16 +318,22 @@ def discrepancy_flags(history: History, rules: RuleSet) -> list[Flag]:
     return flags
 
 
-def _ordered_reviews(history: History) -> list[tuple[date, str]]:
-    return sorted(history.reviews)
-
-
 def tasks_missed_flags(history: History) -> list[Flag]:
-    """Each review that makes two `not-done` reviews in a row (by date)."""
-    reviews = _ordered_reviews(history)
+    """Two `not-done` reviews in a row, by date.
+
+    Reviews of several tasks on one date have no order, so a date counts as missed only
+    when every review on it was `not-done`: a flag is raised on a date with two or more
+    such reviews, or on one that follows a missed date.
+    """
+    by_date: dict[date, list[str]] = {}
+    for when, adherence in history.reviews:
+        by_date.setdefault(when, []).append(adherence)
     flags = []
-    for (_, first), (when, second) in itertools.pairwise(reviews):
-        if first == second == "not-done":
+    previous_missed = False
+    for when in sorted(by_date):
+        levels = by_date[when]
+        missed = all(level == "not-done" for level in levels)
+        if missed and (len(levels) >= 2 or previous_missed):
             flags.append(
                 Flag(
                     patient=history.patient,
@@ -333,6 +344,7 @@ def tasks_missed_flags(history: History) -> list[Flag]:
                     message="the last two task reviews were not done",
                 )
             )
+        previous_missed = missed
     return flags
 
 
@@ -374,17 +386,22 @@ def current_flags(history: History, rules: RuleSet, today: date) -> list[Flag]:
     repairs, no-contact and missed tasks, most severe first."""
     everything = history_flags(history, rules)
     latest_by_rater: dict[str, date] = {}
-    for rating in history.ratings:
-        latest_by_rater[rating.rater] = max(
-            rating.date, latest_by_rater.get(rating.rater, rating.date)
-        )
+    current_instrument: dict[str, str] = {}
+    for rating in sorted(history.ratings, key=lambda r: (r.date, r.instrument)):
+        latest_by_rater[rating.rater] = rating.date
+        current_instrument[rating.rater] = rating.instrument
     latest_date = max(latest_by_rater.values(), default=None)
     last_review = max((when for when, _ in history.reviews), default=None)
     repaired_since = today - timedelta(weeks=rules.general.repaired_visible_weeks)
     keep: set[Flag] = set()
     for flag in everything:
         if flag.kind == "rupture":
-            if flag.repaired_on is None or flag.repaired_on >= repaired_since:
+            in_use = (
+                flag.rater is not None and current_instrument.get(flag.rater) == flag.instrument
+            )
+            if (flag.repaired_on is None and in_use) or (
+                flag.repaired_on is not None and flag.repaired_on >= repaired_since
+            ):
                 keep.add(flag)
         elif flag.kind == "tasks-missed":
             if flag.date == last_review:

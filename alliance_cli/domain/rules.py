@@ -50,6 +50,22 @@ class GeneralRules:
 
 THRESHOLD_FIELDS = tuple(f.name for f in fields(Thresholds))
 INTEGER_FIELDS = frozenset({"decline_sessions", "rupture_min_history", "early_sessions"})
+# Thresholds that `false` may switch off; the others shape a rule and always need a value.
+OPTIONAL_FIELDS = frozenset(
+    {
+        "low_total",
+        "low_dimension",
+        "drop_total",
+        "drop_dimension",
+        "rci_sd",
+        "rci_reliability",
+        "decline_total",
+        "rupture_min_size",
+        "discrepancy",
+        "early_total",
+    }
+)
+MINIMUMS = {"decline_sessions": 3, "rupture_min_history": 2, "early_sessions": 1}
 
 DEFAULT_THRESHOLDS: dict[str, Thresholds] = {
     # quick: 0-10 per dimension, total 0-30. Project defaults.
