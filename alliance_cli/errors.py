@@ -26,10 +26,13 @@ class AllianceError(Exception):
 
     exit_code: ExitCode = ExitCode.ERROR
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, details: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.details = details  # further lines, e.g. each bad row of an import
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message

@@ -5,6 +5,7 @@ Kept free of SQLAlchemy so `alliance where` and shell completion stay cheap.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,3 +104,24 @@ def create_private_file(path: Path) -> bool:
         return False
     os.close(fd)
     return True
+
+
+def write_private_file(path: Path, text: str, *, force: bool = False) -> None:
+    """Write `text` to `path` atomically (temp file 0600 + rename); never silently replace.
+
+    Raises FileExistsError when `path` exists and `force` is false.
+    """
+    if path.exists() and not force:
+        raise FileExistsError(path)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temp)
+        raise

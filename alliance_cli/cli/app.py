@@ -14,7 +14,18 @@ import typer
 from typer.core import TyperGroup
 
 from alliance_cli import __version__
-from alliance_cli.cli import config_cmd, flags, goal, patient, session, task, tools, trend
+from alliance_cli.cli import (
+    config_cmd,
+    flags,
+    goal,
+    patient,
+    session,
+    summary,
+    task,
+    tools,
+    transfer,
+    trend,
+)
 from alliance_cli.cli.common import AppState, state
 from alliance_cli.errors import AllianceError, ExitCode
 from alliance_cli.render.console import error_line
@@ -34,6 +45,8 @@ class AllianceGroup(TyperGroup):
             if _debug(ctx):
                 raise
             error_line(str(error))
+            for detail in error.details:
+                error_line(detail, prefix="  ")
             raise typer.Exit(int(error.exit_code)) from None
         except BrokenPipeError:
             # The reader went away (`alliance ... | head`): stop quietly.
@@ -123,8 +136,10 @@ app.command("rate", help="Record a session's ratings (same as `alliance session 
 )
 app.command("flags")(flags.flags)
 app.command("trend")(trend.trend)
+app.command("summary")(summary.summary)
 app.add_typer(config_cmd.app, name="config")
 tools.register(app)
+transfer.register(app)
 
 
 def main() -> None:

@@ -96,6 +96,7 @@ class TaskRecord:
     status: str
     due: date | None
     reviews: tuple[TaskReviewRecord, ...] = field(default_factory=tuple)
+    created: date | None = None
 
 
 @dataclass(frozen=True)

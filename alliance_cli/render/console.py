@@ -39,5 +39,5 @@ def message(text: str) -> None:
     sys.stderr.write(one_line(text) + "\n")
 
 
-def error_line(text: str) -> None:
-    sys.stderr.write("error: " + one_line(text) + "\n")
+def error_line(text: str, *, prefix: str = "error: ") -> None:
+    sys.stderr.write(prefix + one_line(text) + "\n")

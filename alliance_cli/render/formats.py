@@ -151,8 +151,20 @@ def csv_cell(value: Any) -> str:
     return "'" + safe if text.startswith(FORMULA_PREFIXES) else safe
 
 
-def print_csv(keys: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+def write_csv(stream: Any, keys: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(keys)
     for row in rows:
         writer.writerow([csv_cell(row.get(key)) for key in keys])
+
+
+def print_csv(keys: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    write_csv(sys.stdout, keys, rows)
+
+
+def csv_text(keys: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    import io
+
+    buffer = io.StringIO()
+    write_csv(buffer, keys, rows)
+    return buffer.getvalue()

@@ -64,6 +64,7 @@ def task_record(task: Task, code: str, reviews: list[TaskReview]) -> TaskRecord:
             TaskReviewRecord(date=r.date, adherence=r.adherence)
             for r in sorted(reviews, key=lambda r: (r.date, r.id or 0))
         ),
+        created=task.created,
     )
 
 

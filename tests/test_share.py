@@ -1,0 +1,259 @@
+"""Sharing the alliance: weekly summary, exports, import (through the real CLI)."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+
+ROOT = Path(__file__).parent.parent
+TODAY = date.today()
+
+
+def day(days_ago: int) -> str:
+    return (TODAY - timedelta(days=days_ago)).isoformat()
+
+
+def rate(cli: Cli, code: str, when: str, value: float, rater: str = "patient") -> None:
+    v = f"{value:g}"
+    cli.ok(
+        "session",
+        "add",
+        code,
+        "--date",
+        when,
+        "--rater",
+        rater,
+        "--bond",
+        v,
+        "--goal",
+        v,
+        "--task",
+        v,
+    )
+
+
+@pytest.fixture
+def caseload(cli: Cli) -> Cli:
+    """FALL drops to 4 this week (alerts); FINE is steady; GONE was last seen 60 days ago."""
+    cli.db_path.parent.mkdir(parents=True)
+    for code in ("FALL", "FINE", "GONE"):
+        cli.ok("patient", "add", code)
+    for week, value in enumerate([9, 9, 9]):
+        rate(cli, "FALL", day(28 - 7 * week), value)
+        rate(cli, "FINE", day(28 - 7 * week), 8)
+    rate(cli, "FALL", day(2), 4)
+    rate(cli, "FINE", day(3), 8)
+    rate(cli, "GONE", day(60), 8)
+    cli.ok("goal", "add", "FINE", "Walk daily")
+    cli.ok("goal", "status", "1", "achieved", "--note", "walks daily now")
+    cli.ok("task", "add", "FALL", "Diary")
+    cli.ok("task", "review", "1", "--adherence", "done", "--date", day(5))
+    cli.ok("task", "review", "1", "--adherence", "not-done", "--date", day(1))
+    return cli
+
+
+def test_summary_json_counts_and_flags(caseload: Cli) -> None:
+    data = json.loads(caseload.ok("summary", "--days", "7", "--format", "json").stdout)
+    assert (data["since"], data["until"]) == (day(6), day(0))
+    assert data["sessions_held"] == 2 and data["patients_seen"] == 2
+    fall = next(p for p in data["patients"] if p["patient"] == "FALL")
+    assert fall["latest"]["total"] == 12.0 and fall["changes"]["total"] == -15.0
+    assert fall["change_since"] == day(14)
+    alerts = [f for f in data["flags"] if f["severity"] == "alert"]
+    assert alerts and all(f["patient"] == "FALL" for f in alerts)
+    assert data["flags"][0]["severity"] == "alert"  # alerts first
+    assert any(f["kind"] == "drop" and "fell 5.0 points" in f["message"] for f in alerts)
+    assert data["alerts"] == len(alerts)
+    assert [g["goal"] for g in data["goals_reviewed"]] == ["Walk daily"]
+    assert data["task_adherence"]["reviews"] == {"done": 1, "partly": 0, "not-done": 1}
+    assert data["task_adherence"]["share"]["done"] == 0.5
+    assert [n["patient"] for n in data["no_contact"]] == ["GONE"]
+    assert data["no_contact"][0]["days"] == 60
+
+
+def test_summary_text_and_markdown_name_the_flagged_patient_with_its_reason(
+    caseload: Cli,
+) -> None:
+    text = caseload.ok("summary").stdout
+    assert "ALERT FALL drop bond" in text and "fell 5.0 points" in text
+    assert "Sessions held: 2" in text and "GONE" in text and "\x1b" not in text
+    markdown = caseload.ok("summary", "--format", "markdown").stdout
+    assert markdown.startswith("# Alliance summary")
+    assert "| alert | FALL | drop | bond |" in markdown
+    assert "## Active patients with no contact" in markdown
+
+
+def test_summary_period_and_exit_code_for_cron(caseload: Cli) -> None:
+    quiet = caseload("summary", "--since", day(20), "--until", day(10), "--fail-on-flags")
+    assert quiet.exit_code == 0, quiet.stderr
+    loud = caseload("summary", "--fail-on-flags", "--format", "json")
+    assert loud.exit_code == 3 and json.loads(loud.stdout)["alerts"] > 0
+    both = caseload("summary", "--days", "7", "--since", day(3))
+    assert both.exit_code == 1 and "not both" in both.stderr
+
+
+def test_summary_output_file_is_private_and_not_overwritten(caseload: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "week.md"
+    caseload.ok("summary", "--format", "markdown", "--output", str(target))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_text().startswith("# Alliance summary")
+    again = caseload("summary", "--output", str(target))
+    assert again.exit_code == 1 and "--force" in again.stderr
+    assert target.read_text().startswith("# Alliance summary")
+    caseload.ok("summary", "--output", str(target), "--force")
+    assert target.read_text().startswith("Alliance summary")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".week")]  # no temp left
+
+
+def test_cron_script_runs_in_a_minimal_environment(caseload: Cli, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "alliance"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m alliance_cli "$@"\n')
+    shim.chmod(0o755)
+    out_dir = tmp_path / "summaries"
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ALLIANCE_DB": str(caseload.db_path)}
+    result = subprocess.run(
+        [
+            "/usr/bin/env",
+            "-i",
+            *(f"{k}={v}" for k, v in env.items()),
+            "sh",
+            str(ROOT / "examples" / "weekly_summary.sh"),
+            str(out_dir),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 3, result.stderr  # FALL raised alerts this week
+    written = out_dir / f"alliance-summary-{TODAY.isoformat()}.md"
+    body = written.read_text()
+    assert "FALL" in body and "\x1b" not in body + result.stdout + result.stderr
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert "Traceback" not in result.stderr
+
+
+def test_json_export_then_import_reproduces_everything(caseload: Cli, tmp_path: Path) -> None:
+    caseload.ok("patient", "edit", "FINE", "--expectations", "feel heard", "--name", "N. N.")
+    caseload.ok("patient", "discharge", "GONE", "--reason", "moved")
+    before = caseload.ok("export", "--all", "--format", "json").stdout
+    dump = tmp_path / "all.json"
+    dump.write_text(before)
+    copy = Cli(tmp_path / "copy.db")
+    report = copy.ok("import", str(dump))
+    assert "Added 3 patients" in report.stderr
+    after = copy.ok("export", "--all", "--format", "json").stdout
+    assert json.loads(after) == json.loads(before)
+    again = copy.ok("import", str(dump))
+    assert "Added 0 patients, 0 rating sets" in again.stderr
+    assert copy.ok("export", "--all", "--format", "json").stdout == after
+    document = json.loads(before)
+    assert document["format"] == "alliance-export" and document["schema_version"] == 1
+
+
+def test_csv_export_has_one_row_per_rating_and_defuses_formulas(caseload: Cli) -> None:
+    caseload.ok("session", "edit", "1", "--note", '=HYPERLINK("x")')
+    lines = caseload.ok("export", "FALL", "--format", "csv").stdout.splitlines()
+    assert lines[0] == "patient,date,rater,instrument,bond,goal,task,total,items,note"
+    assert len(lines) == 1 + 4
+    assert lines[1].endswith(',\'=HYPERLINK(""x"")"') or "'=HYPERLINK" in lines[1]
+
+
+def test_csv_import_is_all_or_nothing_and_names_bad_lines(cli: Cli, tmp_path: Path) -> None:
+    cli.db_path.parent.mkdir(parents=True)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "patient,date,rater,instrument,bond,goal,task,items,note\n"
+        "A1,2026-01-05,patient,quick,8,8,8,,fine\n"
+        "A1,2026-13-01,patient,quick,8,8,8,,bad date\n"
+        "A1,2026-01-12,patient,quick,8,8,8,,fine\n"
+        "A2,2026-01-05,patient,quick,12,8,8,,out of range\n"
+        "A2,2026-01-12,nurse,quick,8,8,8,,bad rater\n"
+    )
+    result = cli("import", str(bad))
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "error: 3 bad rows; nothing was imported"
+    assert [line.split(":")[0].strip() for line in lines[1:]] == ["line 3", "line 5", "line 6"]
+    assert not cli.db_path.exists() or cli.rows("session_rating") == []
+
+
+def test_csv_import_twice_adds_rows_once(cli: Cli) -> None:
+    cli.db_path.parent.mkdir(parents=True)
+    sample = str(ROOT / "examples" / "sessions.csv")
+    dry = cli.ok("import", sample, "--dry-run")
+    assert "Would add 3 patients, 8 rating sets" in dry.stderr
+    assert cli.rows("session_rating") == []
+    cli.ok("import", sample)
+    assert len(cli.rows("session_rating")) == 8
+    second = cli.ok("import", sample)
+    assert "0 rating sets" in second.stderr and "8 rating sets were already there" in second.stderr
+    assert len(cli.rows("session_rating")) == 8
+    wai = json.loads(cli.ok("session", "list", "S102", "--format", "json").stdout)
+    assert wai[0]["instrument"] == "wai-sr" and len(wai[0]["items"]) == 12
+
+
+def test_csv_export_imports_back(caseload: Cli, tmp_path: Path) -> None:
+    exported = tmp_path / "fall.csv"
+    exported.write_text(caseload.ok("export", "FALL", "--format", "csv").stdout)
+    copy = Cli(tmp_path / "copy.db")
+    copy.ok("import", str(exported))
+    original = json.loads(caseload.ok("session", "list", "FALL", "-f", "json").stdout)
+    imported = json.loads(copy.ok("session", "list", "FALL", "-f", "json").stdout)
+    strip = [{k: v for k, v in s.items() if k != "id"} for s in original]
+    assert [{k: v for k, v in s.items() if k != "id"} for s in imported] == strip
+
+
+def test_a_conflicting_row_is_refused(caseload: Cli, tmp_path: Path) -> None:
+    clash = tmp_path / "clash.csv"
+    clash.write_text(f"patient,date,bond,goal,task\nFALL,{day(2)},9,9,9\n")
+    before = caseload.dump()
+    result = caseload("import", str(clash))
+    assert result.exit_code == 1 and "already has a different patient rating" in result.stderr
+    assert caseload.dump() == before
+
+
+def test_fhir_export_validates(caseload: Cli) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    bundle = json.loads(caseload.ok("export", "FINE", "--format", "fhir").stdout)
+    Bundle.model_validate(bundle)
+    patients = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+    ]
+    assert len(patients) == 1 and "name" not in patients[0]
+
+
+def test_export_refuses_bad_combinations(caseload: Cli) -> None:
+    assert caseload("export").exit_code == 1
+    assert caseload("export", "--all").exit_code == 1  # markdown is per patient
+    assert caseload("export", "FALL", "--for-patient", "--format", "json").exit_code == 1
+
+
+def test_export_output_file(caseload: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "fall.json"
+    caseload.ok("export", "FALL", "--format", "json", "--output", str(target))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert json.loads(target.read_text())["patients"][0]["code"] == "FALL"
+    assert caseload("export", "FALL", "--format", "json", "--output", str(target)).exit_code == 1
+
+
+def test_import_of_a_missing_or_foreign_file(cli: Cli, tmp_path: Path) -> None:
+    cli.db_path.parent.mkdir(parents=True)
+    assert "no file" in cli("import", str(tmp_path / "nope.csv")).stderr
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"hello": 1}))
+    result = cli("import", str(other))
+    assert result.exit_code == 1 and "not an alliance JSON export" in result.stderr
+    header = tmp_path / "header.csv"
+    header.write_text("who,when\nx,y\n")
+    assert "needs at least the columns" in cli("import", str(header)).stderr
