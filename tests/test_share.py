@@ -257,3 +257,46 @@ def test_import_of_a_missing_or_foreign_file(cli: Cli, tmp_path: Path) -> None:
     header = tmp_path / "header.csv"
     header.write_text("who,when\nx,y\n")
     assert "needs at least the columns" in cli("import", str(header)).stderr
+
+
+def test_progress_is_silent_off_a_terminal_and_a_bar_on_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import alliance_cli.render.progress as progress_module
+
+    with progress_module.progress("quiet") as tracker:
+        tracker.started(3)
+        tracker.advance(3)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(progress_module, "wants_rich", lambda stream: True)
+    with progress_module.progress("loud") as tracker:
+        tracker.started(2)
+        tracker.advance(1)
+        assert tracker._bar is not None
+        assert tracker._bar.tasks[0].total == 2 and tracker._bar.tasks[0].completed == 1
+
+
+HOSTILE = "<script>alert(1)</script> ](javascript:alert(1)) [x](http://evil)\n# heading"
+
+
+def test_markdown_export_parses_and_user_text_stays_text(caseload: Cli) -> None:
+    from markdown_it import MarkdownIt
+
+    caseload.ok("session", "edit", "4", "--note", HOSTILE)
+    caseload.ok("patient", "edit", "FALL", "--expectations", HOSTILE)
+    document = caseload.ok("export", "FALL").stdout
+    md = MarkdownIt("commonmark").enable("table")
+    tokens = md.parse(document)
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert headings[0] == "Alliance history: FALL"
+    for expected in ("Profile", "Goals", "Tasks", "Sessions", "Trend", "Flags", "Notes"):
+        assert expected in headings
+    assert "heading" not in headings
+    kinds = {t.type for t in tokens} | {c.type for t in tokens for c in (t.children or [])}
+    assert "table_open" in kinds
+    assert not kinds & {"html_inline", "html_block", "link_open"}
+    html = md.render(document)
+    assert "<script" not in html and "href=" not in html
+    assert "alert(1)" in html  # shown, as text
+    shared = caseload.ok("export", "FALL", "--for-patient").stdout
+    assert "alert(1)" not in shared  # session notes and the profile stay with the clinician

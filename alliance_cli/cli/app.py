@@ -18,6 +18,7 @@ from alliance_cli.cli import (
     config_cmd,
     flags,
     goal,
+    maintenance,
     patient,
     session,
     summary,
@@ -140,6 +141,7 @@ app.command("summary")(summary.summary)
 app.add_typer(config_cmd.app, name="config")
 tools.register(app)
 transfer.register(app)
+maintenance.register(app)
 
 
 def main() -> None:

@@ -39,7 +39,10 @@ def demo(
     location = DatabaseLocation(
         url=sqlite_url(target), path=target, source="demo", is_default=path is None
     )
-    db = write_demo(location, real=state(ctx).location())
+    from alliance_cli.render.progress import progress
+
+    with progress("Writing the demo caseload"):
+        db = write_demo(location, real=state(ctx).location())
     try:
         rows = list_patients(db, settings(ctx), today(), include_discharged=True)
     finally:

@@ -70,6 +70,7 @@ def export(
 ) -> None:
     """Export one patient's history (Markdown, JSON, CSV, FHIR R4) or, with --all, everyone."""
     from alliance_cli.cli.output import deliver
+    from alliance_cli.render.progress import progress
     from alliance_cli.services.export import all_exports, patient_export
 
     if (code is None) == (not all_):
@@ -81,7 +82,10 @@ def export(
     config = settings(ctx)
     with database(ctx) as db:
         if all_:
-            exports = all_exports(db, config, today())
+            with progress("Exporting") as tracker:
+                exports = all_exports(
+                    db, config, today(), started=tracker.started, advance=tracker.advance
+                )
         else:
             assert code is not None
             exports = [patient_export(db, code, config, today())]
@@ -135,13 +139,22 @@ def import_(
     ] = False,
 ) -> None:
     """Import session rows (CSV) or a JSON export; all or nothing, and safe to repeat."""
+    from alliance_cli.render.progress import progress
     from alliance_cli.services.importer import import_csv, import_json
 
     kind = fmt or (ImportFormat.json if file.suffix.lower() == ".json" else ImportFormat.csv)
     config = settings(ctx)
-    with database(ctx) as db:
+    with database(ctx) as db, progress(f"Importing {file.name}") as tracker:
         run = import_json if kind == ImportFormat.json else import_csv
-        report = run(db, file, config, today(), dry_run=dry_run)
+        report = run(
+            db,
+            file,
+            config,
+            today(),
+            dry_run=dry_run,
+            started=tracker.started,
+            advance=tracker.advance,
+        )
     verb = "Would add" if report.dry_run else "Added"
     message(
         f"{verb} {report.patients_added} patients, {report.sessions_added} rating sets, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -53,8 +54,22 @@ def patient_export(db: Database, code: str, settings: Settings, today: date) -> 
         return _export(session, get_patient(session, code), settings, today)
 
 
-def all_exports(db: Database, settings: Settings, today: date) -> list[PatientExport]:
+def all_exports(
+    db: Database,
+    settings: Settings,
+    today: date,
+    *,
+    started: Callable[[int], None] | None = None,
+    advance: Callable[[int], None] | None = None,
+) -> list[PatientExport]:
     """Every patient, active and discharged, in code order (one read transaction)."""
     with db.read() as session:
         patients = session.exec(select(Patient).order_by(col(Patient.code))).all()
-        return [_export(session, patient, settings, today) for patient in patients]
+        if started:
+            started(len(patients))
+        exports = []
+        for patient in patients:
+            exports.append(_export(session, patient, settings, today))
+            if advance:
+                advance(1)
+        return exports

@@ -11,7 +11,7 @@ import contextlib
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -173,18 +173,38 @@ def _reject(problems: list[str]) -> None:
         )
 
 
+Callback = Callable[[int], None]
+
+
+def _ignore(_count: int) -> None:
+    return None
+
+
 def import_csv(
-    db: Database, path: Path, settings: Settings, today: date, *, dry_run: bool = False
+    db: Database,
+    path: Path,
+    settings: Settings,
+    today: date,
+    *,
+    dry_run: bool = False,
+    started: Callback = _ignore,
+    advance: Callback = _ignore,
 ) -> ImportReport:
     text = read_text(path)
     report = ImportReport(dry_run=dry_run)
+    started(max(text.count("\n"), 1))
     with contextlib.suppress(_DryRun):
-        _import_csv(db, text, settings, today, report)
+        _import_csv(db, text, settings, today, report, advance)
     return report
 
 
 def _import_csv(
-    db: Database, text: str, settings: Settings, today: date, report: ImportReport
+    db: Database,
+    text: str,
+    settings: Settings,
+    today: date,
+    report: ImportReport,
+    advance: Callback,
 ) -> None:
     with db.write() as session:
         store = _Store(session)
@@ -207,6 +227,7 @@ def _import_csv(
                 )
             except AllianceError as error:
                 problems.append(f"line {line}: {error}")
+            advance(1)
         _reject(problems)
         planned = _plan_sessions(rows, store, problems, report)
         _reject(problems)
@@ -241,7 +262,14 @@ def _day(value: Any, where: str, problems: list[str], *, required: bool = True) 
 
 
 def import_json(
-    db: Database, path: Path, settings: Settings, today: date, *, dry_run: bool = False
+    db: Database,
+    path: Path,
+    settings: Settings,
+    today: date,
+    *,
+    dry_run: bool = False,
+    started: Callback = _ignore,
+    advance: Callback = _ignore,
 ) -> ImportReport:
     """A JSON export (schema_version 1) into this database."""
     try:
@@ -259,13 +287,19 @@ def import_json(
     if not isinstance(patients, list):
         raise InvalidInput("the export has no patients list")
     report = ImportReport(dry_run=dry_run)
+    started(len(patients))
     with contextlib.suppress(_DryRun):
-        _import_json(db, patients, settings, today, report)
+        _import_json(db, patients, settings, today, report, advance)
     return report
 
 
 def _import_json(
-    db: Database, patients: list[Any], settings: Settings, today: date, report: ImportReport
+    db: Database,
+    patients: list[Any],
+    settings: Settings,
+    today: date,
+    report: ImportReport,
+    advance: Callback,
 ) -> None:
     with db.write() as session:
         store = _Store(session)
@@ -277,6 +311,7 @@ def _import_json(
                 problems.append(f"{where}: not an object")
                 continue
             _json_patient(session, store, data, where, settings, today, problems, rows, report)
+            advance(1)
         _reject(problems)
         planned = _plan_sessions(rows, store, problems, report)
         _reject(problems)

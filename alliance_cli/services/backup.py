@@ -1,0 +1,266 @@
+"""`alliance backup` and `alliance restore`: consistent, private copies made by SQLite."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from alliance_cli.errors import AllianceError, Conflict, InvalidInput, NotFound, StorageError
+from alliance_cli.paths import DatabaseLocation, ensure_private_dir
+from alliance_cli.services.sqlite_files import (
+    ALLIANCE_TABLES,
+    file_integrity_problems,
+    fsync_file,
+    header,
+    install,
+    integrity_problems,
+    private_temp,
+    read_only,
+    remove_quietly,
+    require_database_file,
+    same_path,
+    side_files,
+    sqlite_file,
+    storage_error,
+)
+from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC
+from alliance_cli.store.schema import SCHEMA_HEAD
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A file that passed the checks for `alliance restore`."""
+
+    path: Path
+    revision: str
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    restored_from: Path
+    database: Path
+    backup: Path | None  # the copy of the database as it was, None if there was none
+    revision: str  # the schema of the restored copy
+    upgrade_pending: bool  # older than SCHEMA_HEAD: upgraded the next time it is opened
+
+
+def default_backup_name(db_path: Path, directory: Path, now: datetime | None = None) -> Path:
+    """`<name>.backup-YYYYmmdd-HHMMSS.db` in `directory`, with -2, -3... if taken."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    base = f"{db_path.stem}.backup-{stamp}"
+    candidate = directory / f"{base}.db"
+    number = 2
+    while candidate.exists() or candidate.is_symlink():
+        candidate = directory / f"{base}-{number}.db"
+        number += 1
+    return candidate
+
+
+def _backup_target(db_path: Path, dest: Path | None, *, force: bool, now: datetime | None) -> Path:
+    if dest is None:
+        return default_backup_name(db_path, db_path.parent, now)
+    target = dest.expanduser().absolute()
+    if target.is_dir():
+        return default_backup_name(db_path, target, now)
+    if not target.parent.is_dir():
+        raise InvalidInput(f"directory {target.parent} does not exist", "create it first")
+    if any(same_path(target, own) for own in (db_path, *side_files(db_path))):
+        raise InvalidInput(f"{target} is the database itself", "give another destination")
+    if (target.exists() or target.is_symlink()) and not force:
+        raise Conflict(f"{target} already exists", "pass --force to replace it")
+    return target
+
+
+def _vacuum_database_into(location: DatabaseLocation, target: Path) -> None:
+    """`VACUUM INTO` from the live database, through the project's engine settings."""
+    from sqlalchemy import exc
+
+    from alliance_cli.store.engine import make_engine, translate_db_error
+
+    engine = make_engine(location.url)
+    try:
+        raw = engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            assert isinstance(driver, sqlite3.Connection)
+            driver.execute("VACUUM INTO ?", (str(target),))
+        finally:
+            raw.close()
+    except exc.DBAPIError as error:
+        raise translate_db_error(error) from None
+    except sqlite3.Error as error:
+        raise storage_error(error) from None
+    finally:
+        engine.dispose()
+
+
+def backup_database(
+    location: DatabaseLocation,
+    dest: Path | None = None,
+    *,
+    force: bool = False,
+    now: datetime | None = None,
+) -> Path:
+    """Write a checked, consistent 0600 copy of the database; return its path."""
+    db_path = sqlite_file(location, "backup")
+    require_database_file(db_path)
+    target = _backup_target(db_path, dest, force=force, now=now)
+    with private_temp(target.parent, target.name) as temp:
+        _vacuum_database_into(location, temp)
+        fsync_file(temp)
+        problems = file_integrity_problems(temp)
+        if problems:
+            raise StorageError(
+                f"the copy failed SQLite's integrity check ({len(problems)} problem(s)); "
+                f"{target} was not written",
+                "run `alliance doctor`: the database itself may be damaged",
+            )
+        install(temp, target, replace=force)
+    return target
+
+
+def check_restore_source(src: Path) -> SourceInfo:
+    """`src` is a sound SQLite file holding an alliance schema this code knows."""
+    path = src.expanduser().absolute()
+    if not path.exists():
+        raise NotFound(f"{path} does not exist")
+    if not path.is_file():
+        raise InvalidInput(f"{path} is not a file")
+    try:
+        head = header(path)
+    except OSError as error:
+        raise InvalidInput(f"cannot read {path}: {error.strerror}") from None
+    if head != SQLITE_MAGIC:
+        raise InvalidInput(f"{path} is not a SQLite database", "nothing was changed")
+    try:
+        with read_only(path) as connection:
+            problems = integrity_problems(connection)
+            if problems:
+                raise InvalidInput(
+                    f"{path} is damaged: SQLite's integrity check found {len(problems)} problem(s)",
+                    "nothing was changed; pick another backup",
+                )
+            tables = {
+                str(row[0])
+                for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            versions = (
+                connection.execute("SELECT version_num FROM alembic_version").fetchall()
+                if tables >= ALLIANCE_TABLES
+                else []
+            )
+    except sqlite3.DatabaseError:
+        raise InvalidInput(
+            f"{path} cannot be read as a SQLite database", "nothing was changed"
+        ) from None
+    if len(versions) != 1:
+        raise InvalidInput(f"{path} is not an alliance database", "nothing was changed")
+    revision = str(versions[0][0])
+
+    from alliance_cli.store.migrate import known_revisions
+
+    if revision not in known_revisions():
+        raise InvalidInput(
+            f"{path} has schema {revision}, which this version of alliance does not know",
+            "upgrade alliance (pip install -U alliance-cli) to restore it; nothing was changed",
+        )
+    return SourceInfo(path, revision)
+
+
+def _release_for_replacement(target: Path) -> None:
+    """Make sure nobody has `target` open and it has no `-wal`/`-shm` left, then close it.
+
+    Leaving WAL mode needs exclusive access, so it fails if another process has the
+    database open; on success SQLite checkpoints and deletes the `-wal` and `-shm`.
+    """
+    busy = StorageError(
+        f"{target} is in use by another process",
+        "close other alliance commands and try again; nothing was restored",
+    )
+    try:
+        connection = sqlite3.connect(
+            f"{target.as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_SECONDS
+        )
+    except sqlite3.Error as error:
+        raise storage_error(error) from None
+    try:
+        mode = connection.execute("PRAGMA journal_mode = DELETE").fetchone()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error).lower() or "busy" in str(error).lower():
+            raise busy from None
+        raise storage_error(error) from None
+    except sqlite3.Error as error:
+        raise storage_error(error) from None
+    finally:
+        connection.close()
+    if mode is None or str(mode[0]).lower() != "delete":
+        raise busy
+    for side in side_files(target):
+        # A `-wal` with frames now means a writer got in after we closed: keep its data.
+        if side.name.endswith("-wal") and side.exists() and side.stat().st_size > 0:
+            raise busy
+        remove_quietly(side)
+
+
+def _use_wal(path: Path) -> None:
+    """Put a fresh copy in WAL mode, as alliance keeps its databases (VACUUM INTO does not)."""
+    try:
+        connection = sqlite3.connect(path, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise storage_error(error) from None
+
+
+def restore_database(location: DatabaseLocation, src: Path) -> RestoreResult:
+    """Back up the database, then replace it with a checked `VACUUM INTO` copy of `src`."""
+    db_path = sqlite_file(location, "restore")
+    source = check_restore_source(src)
+    target = Path(os.path.realpath(db_path))
+    if target.exists() and same_path(source.path, target):
+        raise InvalidInput(f"{source.path} is the database itself", "nothing was changed")
+    if location.is_default:
+        ensure_private_dir(target.parent)
+    elif not target.parent.is_dir():
+        raise StorageError(f"directory {target.parent} does not exist", "create it first")
+
+    backup: Path | None = None
+    if target.exists():
+        require_database_file(target)
+        if target.stat().st_size > 0:
+            try:
+                backup = backup_database(location)
+            except AllianceError as error:
+                raise StorageError(
+                    f"the current database could not be backed up ({error.message}); "
+                    "nothing was restored",
+                    "if it is damaged, move it away yourself and restore again",
+                ) from None
+
+    with private_temp(target.parent, target.name) as temp:
+        try:
+            with read_only(source.path) as connection:
+                connection.execute("VACUUM INTO ?", (str(temp),))
+        except sqlite3.Error as error:
+            raise storage_error(error) from None
+        _use_wal(temp)
+        fsync_file(temp)
+        if file_integrity_problems(temp):
+            raise StorageError(
+                "the copy of the backup failed SQLite's integrity check; nothing was restored"
+            )
+        if target.exists():
+            _release_for_replacement(target)
+        install(temp, target, replace=True)
+    return RestoreResult(
+        restored_from=source.path,
+        database=target,
+        backup=backup,
+        revision=source.revision,
+        upgrade_pending=source.revision != SCHEMA_HEAD,
+    )

@@ -1,0 +1,175 @@
+"""SQLite database files handled as files: private temp copies, integrity, safe install.
+
+Copies are always written by SQLite (`VACUUM INTO`), never by copying bytes: the copy is
+taken inside one read transaction, so it is a consistent snapshot even while another
+process writes, and it never picks up a half-written page or a stale `-wal` file. Each
+copy goes to a temp file created 0600 in the destination's directory, is checked with
+`PRAGMA integrity_check`, flushed to disk, and only then moved into place.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from alliance_cli.errors import AllianceError, Conflict, InvalidInput, StorageError
+from alliance_cli.paths import DatabaseLocation
+from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC
+
+SIDE_SUFFIXES = ("-wal", "-shm")
+ALLIANCE_TABLES = frozenset({"alembic_version", "patient", "session_rating"})
+
+
+def sqlite_file(location: DatabaseLocation, command: str) -> Path:
+    """The database file, or a clear error for a server database / in-memory URL."""
+    if location.path is None:
+        raise InvalidInput(
+            f"`alliance {command}` works only on a SQLite database file, not {location.display()}",
+            "use the database server's own tools",
+        )
+    return location.path
+
+
+def header(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(len(SQLITE_MAGIC))
+
+
+def require_database_file(path: Path) -> None:
+    """The live database exists and is a SQLite file (it is never created here)."""
+    if not path.exists():
+        raise StorageError(f"there is no database at {path}", "check --db / ALLIANCE_DB")
+    if not path.is_file():
+        raise StorageError(f"{path} is not a database file")
+    try:
+        head = header(path)
+    except OSError as error:
+        raise StorageError(f"cannot read {path}: {error.strerror}") from None
+    if head and head != SQLITE_MAGIC:
+        raise StorageError(f"{path} is not a SQLite file", "point --db at an alliance database")
+
+
+def side_files(path: Path) -> list[Path]:
+    return [path.with_name(path.name + suffix) for suffix in SIDE_SUFFIXES]
+
+
+def remove_quietly(*paths: Path) -> None:
+    for path in paths:
+        with suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def storage_error(error: sqlite3.Error) -> AllianceError:
+    """The project's one-line, data-free wording of a driver error."""
+    from sqlalchemy import exc
+
+    from alliance_cli.store.engine import translate_db_error
+
+    return translate_db_error(exc.DBAPIError(None, None, error))
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename durable; not every platform can open a directory, which is fine."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def private_temp(directory: Path, name: str) -> Iterator[Path]:
+    """An empty 0600 temp file in `directory`, removed (with any side files) afterwards."""
+    try:
+        fd, raw = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    except FileNotFoundError:
+        raise StorageError(f"directory {directory} does not exist") from None
+    except PermissionError:
+        raise StorageError(
+            f"cannot create a file in {directory}", "check the directory's permissions"
+        ) from None
+    except OSError as error:
+        raise StorageError(f"cannot create a file in {directory}: {error.strerror}") from None
+    os.close(fd)
+    temp = Path(raw)
+    try:
+        yield temp
+    finally:
+        remove_quietly(temp, temp.with_name(temp.name + "-journal"), *side_files(temp))
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only stdlib connection; `-wal`/`-shm` files it had to create are removed."""
+    created = [side for side in side_files(path) if not side.exists()]
+    uri = f"{path.absolute().as_uri()}?mode=ro"
+    connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        yield connection
+    finally:
+        connection.close()
+        remove_quietly(*created)
+
+
+def integrity_problems(connection: sqlite3.Connection) -> list[str]:
+    """What `PRAGMA integrity_check` reports; empty when the file is sound."""
+    try:
+        rows = connection.execute("PRAGMA integrity_check").fetchall()
+    except sqlite3.DatabaseError as error:
+        return [str(error)]
+    messages = [str(row[0]) for row in rows]
+    return [] if messages == ["ok"] else messages
+
+
+def file_integrity_problems(path: Path) -> list[str]:
+    try:
+        with read_only(path) as connection:
+            return integrity_problems(connection)
+    except sqlite3.DatabaseError as error:
+        return [str(error)]
+
+
+def same_path(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def install(temp: Path, target: Path, *, replace: bool) -> None:
+    """Move the finished temp file to `target`; without `replace`, never clobber."""
+    try:
+        if replace:
+            os.replace(temp, target)
+        else:
+            try:
+                os.link(temp, target)  # atomic, and fails if target appeared meanwhile
+            except FileExistsError:
+                raise Conflict(f"{target} already exists", "pass --force to replace it") from None
+            except OSError:  # a filesystem without hard links
+                if target.exists() or target.is_symlink():
+                    raise Conflict(
+                        f"{target} already exists", "pass --force to replace it"
+                    ) from None
+                os.replace(temp, target)
+    except PermissionError:
+        raise StorageError(
+            f"cannot write {target}", "check the file's and directory's permissions"
+        ) from None
+    except OSError as error:
+        raise StorageError(f"cannot write {target}: {error.strerror}") from None
+    fsync_dir(target.parent)
