@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from alliance_cli.paths import resolve_database
+from alliance_cli.store.schema import SCHEMA_HEAD
 from tests.conftest import Cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -322,7 +323,7 @@ def test_restore_of_an_older_schema_is_upgraded_when_opened(p014: Cli, tmp_path:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
     p014.ok("patient", "list", "--format", "json")
     with closing(sqlite3.connect(p014.db_path)) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0002",)
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (SCHEMA_HEAD,)
 
 
 def test_restore_into_a_new_location(p014: Cli, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from alliance_cli.domain.flags import Flag, History, Rating, history_flags
+from alliance_cli.domain.flags import Flag, History, Rating, period_flags
 from alliance_cli.domain.instruments import SCORES
 from alliance_cli.domain.rules import RuleSet
 
@@ -117,7 +117,7 @@ def build_summary(
     no_contact: list[NoContact] = []
     rating_sets = 0
     sessions_held = 0
-    for history in sorted(histories, key=lambda h: h.patient):
+    for history in histories:  # streamed: never hold the whole caseload
         seen = _patient_in_period(history, period)
         in_period = [r for r in history.ratings if r.date in period]
         rating_sets += len(in_period)
@@ -128,7 +128,7 @@ def build_summary(
             last = max((r.date for r in history.ratings if r.date <= period.until), default=None)
             days = None if last is None else (period.until - last).days
             no_contact.append(NoContact(history.patient, last, days))
-        for flag in history_flags(history, rules):
+        for flag in period_flags(history, rules, period.since, period.until):
             if flag.kind == "rupture" and flag.repaired_on in period:
                 repaired.append(flag)
             elif flag.date in period and not (flag.kind == "rupture" and flag.repaired_on):
@@ -138,10 +138,10 @@ def build_summary(
         period=period,
         sessions_held=sessions_held,
         rating_sets=rating_sets,
-        patients=tuple(patients),
+        patients=tuple(sorted(patients, key=lambda p: p.patient)),
         flags=tuple(sorted(flags, key=Flag.sort_key)),
         repaired=tuple(sorted(repaired, key=Flag.sort_key)),
         goal_events=tuple(sorted(goal_events, key=lambda g: (g.date, g.patient, g.goal))),
         adherence={level: counts.get(level, 0) for level in ADHERENCE},
-        no_contact=tuple(no_contact),
+        no_contact=tuple(sorted(no_contact, key=lambda n: n.patient)),
     )

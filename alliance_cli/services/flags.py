@@ -6,7 +6,8 @@ from datetime import date
 
 from alliance_cli.config import Settings
 from alliance_cli.domain.flags import Flag, current_flags, history_flags
-from alliance_cli.services.history import load_histories, load_history
+from alliance_cli.services.caseload import stream_histories
+from alliance_cli.services.history import load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.queries import get_patient
 
@@ -27,12 +28,11 @@ def caseload_flags(
     db: Database, settings: Settings, today: date, *, history: bool = False
 ) -> list[Flag]:
     """Flags of every active patient, most severe first."""
-    with db.read() as session:
-        histories = load_histories(session, active_only=True)
     flags: list[Flag] = []
-    for past in histories.values():
-        if history:
-            flags += history_flags(past, settings.rules)
-        else:
-            flags += current_flags(past, settings.rules, today)
+    with db.read() as session:
+        for _meta, past in stream_histories(session, active_only=True):
+            if history:
+                flags += history_flags(past, settings.rules)
+            else:
+                flags += current_flags(past, settings.rules, today)
     return sorted(flags, key=Flag.sort_key)

@@ -8,7 +8,8 @@ from datetime import date
 from sqlmodel import Session, col, delete, func, select
 
 from alliance_cli.config import Settings
-from alliance_cli.domain.flags import History, current_flags
+from alliance_cli.domain.flag_scan import LATEST, Selection, scan_patient
+from alliance_cli.domain.flags import History, current_flags, select_current
 from alliance_cli.domain.records import (
     LatestScores,
     PatientOverview,
@@ -17,13 +18,14 @@ from alliance_cli.domain.records import (
 )
 from alliance_cli.domain.trends import direction
 from alliance_cli.errors import Conflict, InvalidInput
+from alliance_cli.services.caseload import PatientMeta, stream_histories
 from alliance_cli.services.convert import (
     goal_record,
     patient_profile,
     session_record,
     task_record,
 )
-from alliance_cli.services.history import load_histories, load_history
+from alliance_cli.services.history import load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
 from alliance_cli.store.queries import get_patient
@@ -75,36 +77,29 @@ def list_patients(
 ) -> list[PatientRow]:
     """Patients with session count, last session, latest scores, trend and flag counts."""
     with db.read() as session:
-        query = select(Patient).order_by(col(Patient.code))
-        if not include_discharged:
-            query = query.where(Patient.status == "active")
-        patients = list(session.exec(query).all())
-        histories = load_histories(session, active_only=not include_discharged)
-    rows = []
-    for patient in patients:
-        assert patient.id is not None
-        history = histories[patient.id]
-        rows.append(_row(patient, history, settings, today))
-    return rows
+        rows = [
+            _row(meta, history, settings, today)
+            for meta, history in stream_histories(session, active_only=not include_discharged)
+        ]
+    return sorted(rows, key=lambda row: row.code)
 
 
-def _row(patient: Patient, history: History, settings: Settings, today: date) -> PatientRow:
-    dates = {r.date for r in history.ratings}
-    flags = current_flags(history, settings.rules, today)
-    latest = max(history.ratings, key=lambda r: (r.date, r.rater == "patient"), default=None)
-    scale = 0.0
+def _row(meta: PatientMeta, history: History, settings: Settings, today: date) -> PatientRow:
+    scan = scan_patient(history.patient, history.ratings, settings.rules, Selection(LATEST))
+    flags = select_current(history, scan, settings.rules, today)
+    latest = max(scan.latest.values(), key=lambda r: (r.date, r.rater == "patient"), default=None)
+    trend = ""
     if latest is not None and latest.instrument in settings.instruments:
         low, high = settings.instruments[latest.instrument].dimension_range("total")
-        scale = high - low
-    rater = latest.rater if latest is not None else "patient"
+        trend = direction(scan.tails.get(latest.rater, ()), high - low, rater=latest.rater)
     return PatientRow(
-        code=patient.code,
-        name=patient.name,
-        status=patient.status,
-        since=patient.since,
-        sessions=len(dates),
-        last_session=max(dates, default=None),
-        instrument=patient.instrument,
+        code=meta.code,
+        name=meta.name,
+        status=meta.status,
+        since=meta.since,
+        sessions=len(scan.dates),
+        last_session=max(scan.dates, default=None),
+        instrument=meta.instrument,
         latest=None
         if latest is None
         else LatestScores(
@@ -116,7 +111,7 @@ def _row(patient: Patient, history: History, settings: Settings, today: date) ->
             task=latest.task,
             total=latest.total,
         ),
-        trend=direction(history.ratings, scale, rater=rater) if scale else "",
+        trend=trend,
         alerts=sum(f.severity == "alert" for f in flags),
         watch=sum(f.severity == "watch" for f in flags),
     )

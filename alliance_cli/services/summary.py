@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from alliance_cli.config import Settings
 from alliance_cli.domain.summary import GoalEvent, Period, Summary, build_summary
-from alliance_cli.services.history import load_histories
+from alliance_cli.services.caseload import stream_histories
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, Task, TaskReview
 
@@ -20,7 +20,6 @@ def _day(value: date | str) -> date:
 
 def period_summary(db: Database, settings: Settings, period: Period) -> Summary:
     with db.read() as session:
-        histories = load_histories(session, active_only=False)
         goal_rows = session.execute(
             sql_select(
                 col(Patient.code),
@@ -38,13 +37,13 @@ def period_summary(db: Database, settings: Settings, period: Period) -> Summary:
             .join(Task, col(Task.id) == TaskReview.task_id)
             .where(col(TaskReview.date) >= period.since, col(TaskReview.date) <= period.until)
         ).all()
-    return build_summary(
-        histories.values(),
-        period,
-        settings.rules,
-        goal_events=[
-            GoalEvent(patient=code, goal=text, date=_day(when), status=status, note=note)
-            for code, text, when, status, note in goal_rows
-        ],
-        adherence=list(adherence),
-    )
+        return build_summary(
+            (history for _meta, history in stream_histories(session, active_only=False)),
+            period,
+            settings.rules,
+            goal_events=[
+                GoalEvent(patient=code, goal=text, date=_day(when), status=status, note=note)
+                for code, text, when, status, note in goal_rows
+            ],
+            adherence=list(adherence),
+        )

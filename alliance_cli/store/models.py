@@ -89,6 +89,18 @@ class SessionRating(SQLModel, table=True):
             "patient_id", "date", "rater", name="uq_session_rating_patient_date_rater"
         ),
         Index("ix_session_rating_patient_date", "patient_id", "date"),
+        # The flag engine reads series in this order; covering, so no table lookups.
+        Index(
+            "ix_session_rating_series",
+            "patient_id",
+            "rater",
+            "date",
+            "instrument",
+            "bond",
+            "goal",
+            "task",
+            "total",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,73 @@
+"""The flag engine's data: ratings in, flags out (plain, frozen, comparable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import NamedTuple
+
+Day = date  # the type, where a field named `date` shadows it
+
+SEVERITIES = ("alert", "watch", "info")
+KINDS = (
+    "low",
+    "drop",
+    "decline",
+    "rupture",
+    "discrepancy",
+    "early-risk",
+    "no-contact",
+    "tasks-missed",
+)
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+class Rating(NamedTuple):
+    """One rating set as the flag engine sees it (a tuple: millions stream through)."""
+
+    date: Day
+    rater: str
+    instrument: str
+    bond: float
+    goal: float
+    task: float
+    total: float
+
+    def score(self, name: str) -> float:
+        return float(getattr(self, name))
+
+
+@dataclass(frozen=True)
+class History:
+    """A patient's ratings and task reviews (date, adherence), in any order."""
+
+    patient: str
+    ratings: tuple[Rating, ...]
+    reviews: tuple[tuple[date, str], ...] = ()
+    active: bool = True
+    since: date | None = None
+
+
+@dataclass(frozen=True)
+class Flag:
+    patient: str
+    kind: str
+    severity: str
+    dimension: str | None
+    date: date
+    message: str
+    rater: str | None = None
+    repaired_on: Day | None = None
+    instrument: str | None = None  # the series a rating flag belongs to (not shown)
+
+    def sort_key(self) -> tuple[int, str, int, str, str, str, str]:
+        """A total order, so output never depends on set or hash order."""
+        return (
+            SEVERITY_RANK[self.severity],
+            self.patient,
+            -self.date.toordinal(),
+            self.kind,
+            self.dimension or "",
+            self.rater or "",
+            self.message,
+        )

@@ -1,0 +1,205 @@
+"""The rules themselves: what one session raises, given what came before it.
+
+Each function looks at one rating and the few facts the rule needs (the previous rating
+of the series, the last N totals, the running mean and spread of the earlier totals),
+so the same rules serve a single patient's history and a streamed million-row caseload.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from alliance_cli.domain.flag_model import Flag, Rating
+from alliance_cli.domain.instruments import DIMENSIONS
+from alliance_cli.domain.rules import Thresholds
+
+EPSILON = 1e-9  # thresholds are inclusive; scores are decimal fractions in binary floats
+
+
+def number(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _who(rater: str) -> str:
+    return "" if rater == "patient" else f"{rater} rating: "
+
+
+def make_flag(
+    patient: str, rating: Rating, kind: str, severity: str, dimension: str | None, message: str
+) -> Flag:
+    return Flag(
+        patient=patient,
+        kind=kind,
+        severity=severity,
+        dimension=dimension,
+        date=rating.date,
+        message=_who(rating.rater) + message,
+        rater=rating.rater,
+        instrument=rating.instrument,
+    )
+
+
+def level_flags(patient: str, rating: Rating, rules: Thresholds, early: bool) -> list[Flag]:
+    """`early-risk` (first sessions) or `low` on the total; `low` on a dimension."""
+    flags = []
+    if early and rules.early_total is not None and rating.total < rules.early_total:
+        message = (
+            f"low alliance early in care: total {number(rating.total)} below "
+            f"{number(rules.early_total)} (dropout risk)"
+        )
+        flags.append(make_flag(patient, rating, "early-risk", "alert", "total", message))
+    elif rules.low_total is not None and rating.total < rules.low_total:
+        message = f"total {number(rating.total)} is below the cut-off {number(rules.low_total)}"
+        flags.append(make_flag(patient, rating, "low", "alert", "total", message))
+    if rules.low_dimension is not None and not flags:  # a low total already says it
+        for name in DIMENSIONS:
+            if rating.score(name) < rules.low_dimension:
+                message = (
+                    f"{name} {number(rating.score(name))} is below the cut-off "
+                    f"{number(rules.low_dimension)}"
+                )
+                flags.append(make_flag(patient, rating, "low", "watch", name, message))
+    return flags
+
+
+def _fell(name: str, previous: Rating, rating: Rating, extra: str = "") -> str:
+    fall = previous.score(name) - rating.score(name)
+    return (
+        f"{name} fell {number(fall)} points since {previous.date.isoformat()} "
+        f"({number(previous.score(name))} -> {number(rating.score(name))}){extra}"
+    )
+
+
+def drop_flags(patient: str, previous: Rating, rating: Rating, rules: Thresholds) -> list[Flag]:
+    """A fall since the previous session: per dimension, and on the total (or by RCI)."""
+    flags = []
+    if rules.drop_dimension is not None:
+        for name in DIMENSIONS:
+            if previous.score(name) - rating.score(name) >= rules.drop_dimension - EPSILON:
+                message = _fell(name, previous, rating)
+                flags.append(make_flag(patient, rating, "drop", "alert", name, message))
+    fall = previous.total - rating.total
+    if rules.rci_sd is not None and rules.rci_reliability is not None:
+        s_diff = (2**0.5) * rules.rci_sd * (1 - rules.rci_reliability) ** 0.5
+        rci = -fall / s_diff
+        if rci < -rules.rci_z:  # |RCI| > z is a reliable change
+            message = _fell("total", previous, rating, f", a reliable change (RCI {rci:.2f})")
+            flags.append(make_flag(patient, rating, "drop", "alert", "total", message))
+    elif rules.drop_total is not None and fall >= rules.drop_total - EPSILON:
+        message = _fell("total", previous, rating)
+        flags.append(make_flag(patient, rating, "drop", "alert", "total", message))
+    return flags
+
+
+def fitted_fall(values: Sequence[float]) -> float:
+    """How far a least-squares line through `values` falls from first to last point."""
+    n = len(values)
+    mean_x, mean_y = (n - 1) / 2, statistics.fmean(values)
+    spread = sum((x - mean_x) ** 2 for x in range(n))
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values)) / spread
+    return -slope * (n - 1)
+
+
+def decline_flags(patient: str, window: Sequence[Rating], rules: Thresholds) -> list[Flag]:
+    """A sustained fall of the total over the last N sessions, not one single drop.
+
+    `window` ends with the rating being judged. The least-squares line through the last
+    N totals falls at least `decline_total`, at least two steps fall, and no single step
+    accounts for the whole fall.
+    """
+    size = rules.decline_sessions
+    if rules.decline_total is None or size < 3 or len(window) < size:
+        return []
+    totals = [r.total for r in window[-size:]]
+    falls = [a - b for a, b in itertools.pairwise(totals) if b < a]
+    fall = fitted_fall(totals)
+    if fall >= rules.decline_total - EPSILON and len(falls) >= 2 and max(falls) < fall:
+        first, last = window[-size], window[-1]
+        message = (
+            f"total declined about {number(fall)} points over the last {size} sessions "
+            f"({number(first.total)} on {first.date.isoformat()} -> {number(last.total)})"
+        )
+        return [make_flag(patient, last, "decline", "watch", "total", message)]
+    return []
+
+
+@dataclass(frozen=True)
+class Rupture:
+    """A rupture found at `rating`: how far below the usual level, and what repairs it."""
+
+    rating: Rating
+    usual: float
+    spread: float
+    gap: float
+    back_to: float  # a later total at least this high repairs it
+
+
+def rupture_at(
+    rating: Rating,
+    previous: Rating | None,
+    count: int,
+    total_sum: float,
+    total_squares: float,
+    rules: Thresholds,
+) -> Rupture | None:
+    """A sudden fall to clearly below the patient's usual level (README, Flags).
+
+    Usual level: mean of the `count` earlier totals of the series (given as their sum and
+    sum of squares). A rupture lies at least `rupture_sd` SDs and `rupture_min_size`
+    points below it, having fallen at least `rupture_min_size` since the previous session
+    (a slow slide is a decline). Repaired when a later total is back within
+    max(SD, min_size / 2) of the mean.
+    """
+    minimum = rules.rupture_min_size
+    if minimum is None or previous is None or count < max(rules.rupture_min_history, 2):
+        return None
+    usual = total_sum / count
+    variance = (total_squares - total_sum * total_sum / count) / (count - 1)
+    spread = math.sqrt(max(variance, 0.0))
+    gap = usual - rating.total
+    sudden = previous.total - rating.total
+    if gap < max(rules.rupture_sd * spread, minimum) - EPSILON or sudden < minimum - EPSILON:
+        return None
+    return Rupture(rating, usual, spread, gap, usual - max(spread, minimum / 2))
+
+
+def rupture_flag(patient: str, rupture: Rupture, repair: Rating | None) -> Flag:
+    rating = rupture.rating
+    described = (
+        f"rupture: total {number(rating.total)} is {number(rupture.gap)} below the usual "
+        f"{number(rupture.usual)} (SD {number(rupture.spread)})"
+    )
+    if repair is None:
+        return make_flag(patient, rating, "rupture", "alert", "total", described + ", not repaired")
+    message = f"{described}, repaired on {repair.date.isoformat()} (total {number(repair.total)})"
+    flag = make_flag(patient, rating, "rupture", "info", "total", message)
+    return Flag(**{**flag.__dict__, "repaired_on": repair.date})
+
+
+def discrepancy_flags(patient: str, own: Rating, other: Rating, threshold: float) -> list[Flag]:
+    """Patient (`own`) and therapist (`other`) rated the same session far apart."""
+    flags = []
+    for name in DIMENSIONS:
+        gap = own.score(name) - other.score(name)
+        if abs(gap) >= threshold - EPSILON:
+            flags.append(
+                Flag(
+                    patient=patient,
+                    kind="discrepancy",
+                    severity="watch",
+                    dimension=name,
+                    date=own.date,
+                    message=(
+                        f"patient and therapist differ by {number(abs(gap))} on {name} "
+                        f"(patient {number(own.score(name))}, "
+                        f"therapist {number(other.score(name))})"
+                    ),
+                    rater="both",
+                    instrument=own.instrument,
+                )
+            )
+    return flags

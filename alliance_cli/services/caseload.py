@@ -1,0 +1,115 @@
+"""Stream a whole caseload through the flag engine, one patient at a time.
+
+One ordered read of the covering series index (no ORM objects, no sort), grouped by
+patient in Python: memory stays at one patient's ratings, time grows linearly with the
+number of ratings.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from alliance_cli.domain.flags import History, Rating
+
+SERIES_SQL = (
+    "SELECT patient_id, rater, date, instrument, bond, goal, task, total "
+    "FROM session_rating ORDER BY patient_id, rater, date"
+)
+PATIENTS_SQL = "SELECT id, code, name, status, since, instrument FROM patient"
+REVIEWS_SQL = (
+    "SELECT task.patient_id, task_review.date, task_review.adherence "
+    "FROM task_review JOIN task ON task.id = task_review.task_id"
+)
+
+
+@dataclass(frozen=True)
+class PatientMeta:
+    id: int
+    code: str
+    name: str | None
+    status: str
+    since: date | None
+    instrument: str
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+class _Days(dict[Any, date]):
+    """Dates as the driver gives them (text on SQLite) -> date, each converted once."""
+
+    def __missing__(self, value: Any) -> date:
+        found = self[value] = _day(value)
+        return found
+
+
+def _cursor(session: Session, sql: str) -> Any:
+    """A plain DB-API cursor: for a million rows, Row objects would cost seconds."""
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    cursor.execute(sql)
+    return cursor
+
+
+def patients(session: Session) -> dict[int, PatientMeta]:
+    return {
+        pid: PatientMeta(
+            pid, code, name, status, None if since is None else _day(since), instrument
+        )
+        for pid, code, name, status, since, instrument in _cursor(session, PATIENTS_SQL).fetchall()
+    }
+
+
+def reviews(session: Session) -> dict[int, list[tuple[date, str]]]:
+    found: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    for pid, when, adherence in _cursor(session, REVIEWS_SQL).fetchall():
+        found[pid].append((_day(when), adherence))
+    return found
+
+
+def stream_histories(
+    session: Session, *, active_only: bool = True
+) -> Iterator[tuple[PatientMeta, History]]:
+    """Each patient's history, in patient id order; patients without ratings included."""
+    metas = patients(session)
+    by_patient = reviews(session)
+    chosen = {pid: m for pid, m in metas.items() if m.status == "active" or not active_only}
+    seen: set[int] = set()
+    days = _Days()  # a caseload has a few hundred distinct dates, not a million
+
+    cursor = _cursor(session, SERIES_SQL)
+    cursor.arraysize = 5000
+    rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(), []))
+    for pid, group in itertools.groupby(rows, key=lambda row: row[0]):
+        meta = chosen.get(pid)
+        if meta is None:
+            continue
+        seen.add(pid)
+        ratings = tuple(
+            Rating(days[when], rater, instrument, bond, goal, task, total)
+            for _, rater, when, instrument, bond, goal, task, total in group
+        )
+        yield meta, _history(meta, ratings, by_patient.get(pid, []))
+    for pid in sorted(set(chosen) - seen):
+        yield chosen[pid], _history(chosen[pid], (), by_patient.get(pid, []))
+
+
+def _history(
+    meta: PatientMeta, ratings: tuple[Rating, ...], found: list[tuple[date, str]]
+) -> History:
+    return History(
+        patient=meta.code,
+        ratings=ratings,
+        reviews=tuple(found),
+        active=meta.status == "active",
+        since=meta.since,
+    )
