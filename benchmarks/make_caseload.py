@@ -21,7 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-KINDS = ("stable", "declining", "rupture-repaired", "rupture", "discrepancy", "dropout", "improving")
+KINDS = (
+    "stable",
+    "declining",
+    "rupture-repaired",
+    "rupture",
+    "discrepancy",
+    "dropout",
+    "improving",
+)
 
 
 def clamp(value: float) -> float:
@@ -64,7 +72,9 @@ def build(n_patients: int, n_sessions: int, db: Path, seed: int) -> None:
         kind = KINDS[pid % len(KINDS)]
         count = n_sessions if kind != "dropout" else max(2, n_sessions // 3)
         start = today - timedelta(weeks=n_sessions + 1 + (pid % 3))
-        patients.append((pid, f"B{pid:06d}", "active" if pid % 20 else "discharged", start.isoformat(), created))
+        patients.append(
+            (pid, f"B{pid:06d}", "active" if pid % 20 else "discharged", start.isoformat(), created)
+        )
         series = trajectory(kind, count, rng)
         for week, value in enumerate(series):
             day = (start + timedelta(weeks=week + 1)).isoformat()
@@ -72,11 +82,15 @@ def build(n_patients: int, n_sessions: int, db: Path, seed: int) -> None:
             ratings.append((pid, day, "patient", b, g, t, b + g + t, json.dumps([b, g, t])))
             if kind == "discrepancy" and week % 2 == 0:
                 tb, tg, tt = clamp(b - 3), clamp(g - 3), clamp(t - 2.5)
-                ratings.append((pid, day, "therapist", tb, tg, tt, tb + tg + tt, json.dumps([tb, tg, tt])))
+                ratings.append(
+                    (pid, day, "therapist", tb, tg, tt, tb + tg + tt, json.dumps([tb, tg, tt]))
+                )
         goals.append((pid, pid, "Synthetic goal", start.isoformat()))
         tasks.append((pid, pid, pid, "Synthetic task", start.isoformat()))
         for k in range(3):
-            level = ("done", "partly", "not-done")[(pid + k) % 3] if kind != "declining" else "not-done"
+            level = (
+                ("done", "partly", "not-done")[(pid + k) % 3] if kind != "declining" else "not-done"
+            )
             reviews.append((pid, (today - timedelta(weeks=3 - k)).isoformat(), level))
     conn.executemany(
         "INSERT INTO patient (id, code, status, since, instrument, created) VALUES (?, ?, ?, ?, 'quick', ?)",
@@ -111,8 +125,11 @@ def main() -> None:
     options = parser.parse_args()
     start = time.perf_counter()
     build(options.patients, options.sessions, options.db, options.seed)
-    print(f"{options.db}: {options.patients} patients x {options.sessions} sessions "
-          f"in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    print(
+        f"{options.db}: {options.patients} patients x {options.sessions} sessions "
+        f"in {time.perf_counter() - start:.1f} s",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":
