@@ -16,7 +16,7 @@ import random
 import sqlite3
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -62,7 +62,7 @@ def build(n_patients: int, n_sessions: int, db: Path, seed: int) -> None:
     open_database(resolve_database(str(db))).close()
     rng = random.Random(seed)
     today = date.today()
-    created = datetime.now(timezone.utc).isoformat(" ")
+    created = datetime.now(UTC).isoformat(" ")
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = OFF")
@@ -93,7 +93,8 @@ def build(n_patients: int, n_sessions: int, db: Path, seed: int) -> None:
             )
             reviews.append((pid, (today - timedelta(weeks=3 - k)).isoformat(), level))
     conn.executemany(
-        "INSERT INTO patient (id, code, status, since, instrument, created) VALUES (?, ?, ?, ?, 'quick', ?)",
+        "INSERT INTO patient (id, code, status, since, instrument, created)"
+        " VALUES (?, ?, ?, ?, 'quick', ?)",
         patients,
     )
     conn.executemany(
@@ -102,11 +103,13 @@ def build(n_patients: int, n_sessions: int, db: Path, seed: int) -> None:
         ratings,
     )
     conn.executemany(
-        "INSERT INTO goal (id, patient_id, text, proposed_by, status, created) VALUES (?, ?, ?, 'joint', 'active', ?)",
+        "INSERT INTO goal (id, patient_id, text, proposed_by, status, created)"
+        " VALUES (?, ?, ?, 'joint', 'active', ?)",
         goals,
     )
     conn.executemany(
-        "INSERT INTO task (id, patient_id, goal_id, text, status, created) VALUES (?, ?, ?, ?, 'active', ?)",
+        "INSERT INTO task (id, patient_id, goal_id, text, status, created)"
+        " VALUES (?, ?, ?, ?, 'active', ?)",
         tasks,
     )
     conn.executemany("INSERT INTO task_review (task_id, date, adherence) VALUES (?, ?, ?)", reviews)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from alliance_cli.cli.completion import complete_code
 from alliance_cli.domain.dates import parse_date
 from alliance_cli.domain.text import optional_text
 from alliance_cli.errors import Cancelled
@@ -65,7 +66,10 @@ TextFormatOption = Annotated[
     TextFormat, typer.Option("--format", "-f", help="text, or json for scripts.")
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-CodeArgument = Annotated[str, typer.Argument(help="Pseudonymous patient code, e.g. P014.")]
+CodeArgument = Annotated[
+    str,
+    typer.Argument(help="Pseudonymous patient code, e.g. P014.", autocompletion=complete_code),
+]
 
 
 def state(ctx: typer.Context) -> AppState:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from alliance_cli.cli.common import FormatOption, OutputFormat, database, settings, today
+from alliance_cli.cli.completion import complete_code
 from alliance_cli.render.console import message
 
 
@@ -20,7 +21,11 @@ class Severity(StrEnum):
 def flags(
     ctx: typer.Context,
     code: Annotated[
-        str | None, typer.Argument(help="One patient's code (default: every active patient).")
+        str | None,
+        typer.Argument(
+            help="One patient's code (default: every active patient).",
+            autocompletion=complete_code,
+        ),
     ] = None,
     severity: Annotated[
         Severity | None,

@@ -38,7 +38,11 @@ from alliance_cli.render.safe_text import one_line
 from alliance_cli.render.values import fmt_score
 
 if TYPE_CHECKING:
-    from alliance_cli.domain.records import SessionRecord
+    from datetime import date
+
+    from alliance_cli.config import Settings
+    from alliance_cli.domain.records import SessionRecord, StoredSession
+    from alliance_cli.store.engine import Database
 
 app = typer.Typer(
     help="Session ratings of bond, goal and task agreement.",
@@ -141,36 +145,66 @@ def add(
     stdin is a terminal.
     """
     from alliance_cli.render import views
-    from alliance_cli.services.sessions import NewRating, add_session, rating_context
+    from alliance_cli.services.sessions import (
+        record_session,
+    )
 
     on = to_date(when, "--date")
     assert on is not None
     note_text = text_or_none(note, "note")
     raw = RawRating(bond=bond, goal=goal, task=task, items=items)
     config = settings(ctx)
+    complete = items is not None or None not in (bond, goal, task)
     with database(ctx) as db:
-        context = rating_context(db, code, on, rater.value, today())
-        instrument = config.instrument(context.instrument)
-        check_entry(instrument, raw, code)
-        check_given(instrument, raw)
-        missing = missing_entries(instrument, raw)
-        if missing and not stdin_is_terminal():
-            flags = ", ".join(f"--{name}" for name in missing)
-            raise InvalidInput(
-                f"missing rating {flags}",
-                "give every rating: stdin is not a terminal, so alliance cannot ask",
+        if complete:  # the usual case: one write transaction
+            stored = record_session(
+                db,
+                code,
+                raw,
+                when=on,
+                rater=rater.value,
+                note=note_text,
+                settings=config,
+                today=today(),
             )
-        if missing:
-            raw = _ask_missing(instrument, raw, context.previous)
-        new = NewRating(
-            date=on,
-            rater=rater.value,
-            instrument=instrument.name,
-            scores=scores_from_input(instrument, raw),
-            note=note_text,
-        )
-        stored = add_session(db, code, new, config, today=today())
+        else:
+            stored = _ask_and_store(db, code, raw, on, rater.value, note_text, config)
     views.stored_session(stored, fmt.value)
+
+
+def _ask_and_store(
+    db: Database,
+    code: str,
+    raw: RawRating,
+    on: date,
+    rater: str,
+    note: str | None,
+    config: Settings,
+) -> StoredSession:
+    """Ask on the terminal for what was left out (never inside a write transaction)."""
+    from alliance_cli.services.sessions import NewRating, add_session, rating_context
+
+    context = rating_context(db, code, on, rater, today())
+    instrument = config.instrument(context.instrument)
+    check_entry(instrument, raw, code)
+    check_given(instrument, raw)
+    missing = missing_entries(instrument, raw)
+    if missing and not stdin_is_terminal():
+        flags = ", ".join(f"--{name}" for name in missing)
+        raise InvalidInput(
+            f"missing rating {flags}",
+            "give every rating: stdin is not a terminal, so alliance cannot ask",
+        )
+    if missing:
+        raw = _ask_missing(instrument, raw, context.previous)
+    new = NewRating(
+        date=on,
+        rater=rater,
+        instrument=instrument.name,
+        scores=scores_from_input(instrument, raw),
+        note=note,
+    )
+    return add_session(db, code, new, config, today=today())
 
 
 app.command("add")(add)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from alliance_cli.cli.common import database, settings, today
+from alliance_cli.cli.completion import complete_code
 from alliance_cli.errors import InvalidInput
 from alliance_cli.render.console import message
 
@@ -51,7 +52,9 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing 
 
 def export(
     ctx: typer.Context,
-    code: Annotated[str | None, typer.Argument(help="The patient to export.")] = None,
+    code: Annotated[
+        str | None, typer.Argument(help="The patient to export.", autocompletion=complete_code)
+    ] = None,
     all_: Annotated[
         bool, typer.Option("--all", help="Every patient (json or csv): the whole database.")
     ] = False,

@@ -13,7 +13,7 @@ from alliance_cli.domain.dates import check_session_date
 from alliance_cli.domain.flags import flags_of_session
 from alliance_cli.domain.instruments import Instrument, Scores, score_changes
 from alliance_cli.domain.records import SessionRecord, StoredSession
-from alliance_cli.domain.scoring_input import RawRating, scores_from_input
+from alliance_cli.domain.scoring_input import RawRating, check_entry, scores_from_input
 from alliance_cli.errors import Conflict, InvalidInput
 from alliance_cli.services.convert import scores_of, session_record
 from alliance_cli.services.history import load_history
@@ -95,47 +95,76 @@ def rating_context(db: Database, code: str, when: date, rater: str, today: date)
 def add_session(
     db: Database, code: str, new: NewRating, settings: Settings, *, today: date
 ) -> StoredSession:
-    """Store one rating set and report the change and the flags it raised."""
+    """Store one rating set scored by the caller (after prompting, say)."""
     with db.write() as session:
         patient = get_patient(session, code)
-        assert patient.id is not None
         if new.instrument != patient.instrument:
             raise Conflict(
                 f"{code} is now rated with {patient.instrument}, not {new.instrument}",
                 "run the command again",
             )
-        _check_date(patient, new.date, today)
-        _check_free(session, patient, new.date, new.rater)
-        previous = _previous(session, patient.id, new.rater, new.date)
-        rating = SessionRating(
-            patient_id=patient.id,
-            date=new.date,
-            rater=new.rater,
-            instrument=new.instrument,
-            bond=new.scores.bond,
-            goal=new.scores.goal,
-            task=new.scores.task,
-            total=new.scores.total,
-            items=list(new.scores.items),
-            extra=dict(new.scores.extra) or None,
-            note=new.note,
+        return _store(session, patient, new, settings, today)
+
+
+def record_session(
+    db: Database,
+    code: str,
+    raw: RawRating,
+    *,
+    when: date,
+    rater: str,
+    note: str | None,
+    settings: Settings,
+    today: date,
+) -> StoredSession:
+    """Score what was typed with the patient's instrument and store it: one transaction."""
+    with db.write() as session:
+        patient = get_patient(session, code)
+        instrument = settings.instrument(patient.instrument)
+        check_entry(instrument, raw, code)
+        scores = scores_from_input(instrument, raw)
+        new = NewRating(
+            date=when, rater=rater, instrument=instrument.name, scores=scores, note=note
         )
-        session.add(rating)
-        session.flush()
-        previous_record = None
-        if previous is not None and previous.instrument == new.instrument:
-            previous_record = session_record(previous, code)
-        raised = flags_of_session(
-            load_history(session, patient), settings.rules, new.date, new.rater
-        )
-        return StoredSession(
-            session=session_record(rating, code),
-            previous=previous_record,
-            changes=score_changes(
-                new.scores, None if previous_record is None else scores_of(previous_record)
-            ),
-            flags=tuple(raised),
-        )
+        return _store(session, patient, new, settings, today)
+
+
+def _store(
+    session: Session, patient: Patient, new: NewRating, settings: Settings, today: date
+) -> StoredSession:
+    """Check, insert, and report the change and the flags this session raised."""
+    assert patient.id is not None
+    code = patient.code
+    _check_date(patient, new.date, today)
+    _check_free(session, patient, new.date, new.rater)
+    previous = _previous(session, patient.id, new.rater, new.date)
+    rating = SessionRating(
+        patient_id=patient.id,
+        date=new.date,
+        rater=new.rater,
+        instrument=new.instrument,
+        bond=new.scores.bond,
+        goal=new.scores.goal,
+        task=new.scores.task,
+        total=new.scores.total,
+        items=list(new.scores.items),
+        extra=dict(new.scores.extra) or None,
+        note=new.note,
+    )
+    session.add(rating)
+    session.flush()
+    previous_record = None
+    if previous is not None and previous.instrument == new.instrument:
+        previous_record = session_record(previous, code)
+    raised = flags_of_session(load_history(session, patient), settings.rules, new.date, new.rater)
+    return StoredSession(
+        session=session_record(rating, code),
+        previous=previous_record,
+        changes=score_changes(
+            new.scores, None if previous_record is None else scores_of(previous_record)
+        ),
+        flags=tuple(raised),
+    )
 
 
 def list_sessions(db: Database, code: str) -> list[SessionRecord]:

@@ -1,0 +1,290 @@
+"""Run every performance target of alliance and write the figures as a Markdown table.
+
+    python benchmarks/run.py [--runs 5] [--quick] [--output benchmarks/results.md]
+
+Each row is timed as whole processes (median, min, max of --runs) and compared with a
+baseline measured in the same invocation, so the ratios mean the same on a slow or a
+busy machine. Absolute targets were set on a machine where `import sqlmodel` takes
+0.37 s; they are also shown scaled by this machine's `import sqlmodel` time.
+`--quick` skips the 1M-session caseload (its generation alone takes ~15 s).
+Nothing here is a test: targets missed are reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+REFERENCE_SQLMODEL_IMPORT = 0.37  # seconds, on the machine the absolute targets were set
+MEMORY_PROBE = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,"
+    " stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def alliance(*args: str) -> list[str]:
+    return [PYTHON, "-m", "alliance_cli", *args]
+
+
+@dataclass
+class Timing:
+    median: float
+    low: float
+    high: float
+
+
+def timed(command: list[str], runs: int, env: dict[str, str] | None = None) -> Timing:
+    subprocess.run(command, capture_output=True, env=env, check=False)  # warm caches
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, env=env, check=False)
+        times.append(time.perf_counter() - start)
+    return Timing(statistics.median(times), min(times), max(times))
+
+
+def peak_mib(command: list[str]) -> float:
+    out = subprocess.run([PYTHON, "-c", MEMORY_PROBE, *command], capture_output=True, text=True)
+    return int(out.stdout.strip() or 0) / 1024
+
+
+@dataclass
+class Row:
+    what: str
+    timing: Timing
+    baseline: str
+    base: Timing
+    target: str
+    met: bool
+    note: str = ""
+
+    def cells(self) -> list[str]:
+        t = self.timing
+        ratio = t.median / self.base.median
+        return [
+            self.what,
+            f"{t.median * 1000:.0f}",
+            f"{t.low * 1000:.0f}-{t.high * 1000:.0f}",
+            f"{ratio:.2f}x {self.baseline}",
+            self.target,
+            ("met" if self.met else "**missed**") + (f" ({self.note})" if self.note else ""),
+        ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.md")
+    options = parser.parse_args()
+    runs = options.runs
+    work = Path(tempfile.mkdtemp(prefix="alliance-bench-"))
+    env = dict(os.environ, XDG_DATA_HOME=str(work / "data"), XDG_CONFIG_HOME=str(work / "cfg"))
+    env.pop("ALLIANCE_DB", None)
+    rows: list[Row] = []
+    try:
+        print("baselines ...", file=sys.stderr)
+        bare = timed([PYTHON, "-c", "pass"], runs)
+        floor = timed([PYTHON, "-c", "import sqlmodel"], runs)
+        scale = floor.median / REFERENCE_SQLMODEL_IMPORT
+
+        def absolute(seconds: float) -> tuple[float, str]:
+            return seconds * scale, f"<= {seconds:g} s (here {seconds * scale:.2f} s)"
+
+        for label, args in (
+            ("alliance --help", ["--help"]),
+            ("alliance --version", ["--version"]),
+            ("alliance session add --help", ["session", "add", "--help"]),
+        ):
+            t = timed(alliance(*args), runs, env)
+            ok = t.median <= 6 * bare.median and t.median <= 0.1 * scale
+            rows.append(Row(label, t, "python -c pass", bare, "<= 6x and 100 ms", ok))
+
+        def caseload(patients: int, sessions: int) -> Path:
+            db = work / f"caseload-{patients}x{sessions}.db"
+            subprocess.run(
+                [
+                    PYTHON,
+                    str(ROOT / "benchmarks" / "make_caseload.py"),
+                    str(patients),
+                    str(sessions),
+                    str(db),
+                ],
+                check=True,
+                env=env,
+                capture_output=True,
+            )
+            return db
+
+        print("caseload 2,000 x 50 ...", file=sys.stderr)
+        small = caseload(2000, 50)
+        completion_env = dict(
+            env,
+            _ALLIANCE_COMPLETE="complete_bash",
+            COMP_WORDS="alliance session add B0000",
+            COMP_CWORD="3",
+            ALLIANCE_DB=str(small),
+        )
+        t = timed([PYTHON, "-m", "alliance_cli"], runs, completion_env)
+        limit, text = absolute(0.12)
+        rows.append(
+            Row("completion of patient codes", t, "python -c pass", bare, text, t.median <= limit)
+        )
+
+        add_db = work / "add.db"
+        shutil.copy(small, add_db)
+        counter = iter(range(1, 10_000))
+
+        def add_command() -> list[str]:
+            n = next(counter)
+            return alliance(
+                "--db",
+                str(add_db),
+                "session",
+                "add",
+                f"B{n:06d}",
+                "--date",
+                "today",
+                "--rater",
+                "therapist",
+                "--bond",
+                "5",
+                "--goal",
+                "5",
+                "--task",
+                "5",
+            )
+
+        times = []
+        for _ in range(runs):
+            command = add_command()
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, env=env, check=False)
+            times.append(time.perf_counter() - start)
+        t = Timing(statistics.median(times), min(times), max(times))
+        rows.append(
+            Row(
+                "session add (100,000 sessions)",
+                t,
+                "import sqlmodel",
+                floor,
+                "<= 1.25x import sqlmodel",
+                t.median <= 1.25 * floor.median,
+            )
+        )
+
+        sizes = [("2,000 x 50", small, 1.0)]
+        if not options.quick:
+            print("caseload 10,000 x 100 ...", file=sys.stderr)
+            sizes.append(("10,000 x 100", caseload(10000, 100), 3.0))
+        for label, db, seconds in sizes:
+            for command in ("flags", "summary"):
+                argv = alliance("--db", str(db), command, "--format", "json")
+                t = timed(argv, max(3, runs // 2) if "10,000" in label else runs, env)
+                limit, text = absolute(seconds)
+                note = ""
+                met = t.median <= limit
+                if "10,000" in label:
+                    mib = peak_mib(argv)
+                    note = f"peak {mib:.0f} MiB"
+                    text += ", < 250 MiB"
+                    met = met and mib < 250
+                rows.append(
+                    Row(f"{command} over {label}", t, "import sqlmodel", floor, text, met, note)
+                )
+
+        print("import of 100,000 CSV rows ...", file=sys.stderr)
+        rows_csv = work / "sessions.csv"
+        exported = subprocess.run(
+            alliance("--db", str(small), "export", "--all", "--format", "csv"),
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        ).stdout
+        rows_csv.write_text(exported)
+        count = sum(1 for _ in csv.reader(exported.splitlines())) - 1
+        times = []
+        for n in range(max(2, runs // 2)):
+            target = work / f"import-{n}.db"
+            start = time.perf_counter()
+            subprocess.run(
+                alliance("--db", str(target), "import", str(rows_csv)),
+                capture_output=True,
+                env=env,
+                check=True,
+            )
+            times.append(time.perf_counter() - start)
+        t = Timing(statistics.median(times), min(times), max(times))
+        limit, text = absolute(10.0)
+        rows.append(
+            Row(
+                f"import of {count:,} CSV rows",
+                t,
+                "import sqlmodel",
+                floor,
+                text,
+                t.median <= limit,
+            )
+        )
+
+        print("one patient with 1,000 sessions ...", file=sys.stderr)
+        long = caseload(1, 1000)
+        code = "B000001"
+        t = timed(alliance("--db", str(long), "export", code), runs, env)
+        limit, text = absolute(1.0)
+        rows.append(
+            Row(
+                "export of 1,000 sessions to Markdown",
+                t,
+                "import sqlmodel",
+                floor,
+                text,
+                t.median <= limit,
+            )
+        )
+        listing = timed(alliance("--db", str(long), "session", "list", code), runs, env)
+        t = timed(alliance("--db", str(long), "trend", code), runs, env)
+        rows.append(
+            Row(
+                "trend for one patient",
+                t,
+                "session list",
+                listing,
+                "<= 1.3x session list",
+                t.median <= 1.3 * listing.median,
+            )
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    header = ["what", "median ms", "min-max ms", "ratio", "target", "result"]
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} with Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores; `python -c pass` {bare.median * 1000:.0f} ms, "
+        f"`import sqlmodel` {floor.median * 1000:.0f} ms (absolute targets scaled by "
+        f"{scale:.2f}).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row.cells()) + " |" for row in rows),
+    ]
+    table = "\n".join(lines) + "\n"
+    options.output.write_text(table)
+    print(table)
+    return 0 if all(row.met for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
