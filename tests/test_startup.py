@@ -58,3 +58,38 @@ def test_importing_the_cli_module_loads_no_heavy_module() -> None:
 def test_the_probe_can_see_heavy_imports(tmp_path: Path) -> None:
     """Guard against a probe that always passes: a real command does load sqlmodel."""
     assert "sqlmodel" in loaded_after("--db", str(tmp_path / "a.db"), "patient", "list")
+
+
+def test_completion_lists_patient_codes_without_the_database_stack(tmp_path: Path) -> None:
+    import os
+
+    db = tmp_path / "codes.db"
+    for code in ("P1", "P2", "Q1"):
+        subprocess.run(
+            [sys.executable, "-m", "alliance_cli", "--db", str(db), "patient", "add", code],
+            check=True,
+            capture_output=True,
+        )
+    env = dict(
+        os.environ,
+        _ALLIANCE_COMPLETE="complete_bash",
+        COMP_WORDS="alliance session add P",
+        COMP_CWORD="3",
+        ALLIANCE_DB=str(db),
+    )
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "alliance_cli"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.stdout.split() == ["P1", "P2"]
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines()}
+    assert not {"sqlmodel", "sqlalchemy", "alembic", "plotext"} & imported
+    env["COMP_WORDS"] = "alliance --db " + str(db) + " flags Q"
+    env["COMP_CWORD"] = "4"
+    env.pop("ALLIANCE_DB")
+    other = subprocess.run(
+        [sys.executable, "-m", "alliance_cli"], capture_output=True, text=True, env=env
+    )
+    assert other.stdout.split() == ["Q1"]

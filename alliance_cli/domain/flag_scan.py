@@ -5,16 +5,21 @@ find rupture candidates (a sudden fall is rare, so the full test runs on few ses
 and only the sessions the caller selects are judged by the level, drop and decline
 rules: all of them (history), those in a period (summary), or each series' last
 (current flags). That is what lets a million-row caseload stream through in seconds.
+
+Rows are `Rating`s, or plain tuples laid out like one (date, rater, instrument, bond,
+goal, task, total) whose date may still be text: `materialise` turns the few rows the
+rules look at into Ratings, so a caseload never pays for a million objects.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from operator import attrgetter
+from operator import itemgetter
+from typing import Any
 
 from alliance_cli.domain.flag_model import Flag, Rating
 from alliance_cli.domain.flag_rules import (
@@ -30,6 +35,15 @@ from alliance_cli.domain.rules import RuleSet, Thresholds
 
 ALL = "all"
 LATEST = "latest"
+Row = Sequence[Any]  # a Rating, or a tuple in Rating's layout
+Materialise = Callable[[Row], Rating]
+_DATE, _RATER, _INSTRUMENT, _TOTAL = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(6)
+
+
+def as_rating(row: Row) -> Rating:
+    """The default: rows already are Ratings."""
+    assert isinstance(row, Rating)
+    return row
 
 
 @dataclass(frozen=True)
@@ -52,27 +66,31 @@ class PatientScan:
     flags: list[Flag] = field(default_factory=list)
     latest: dict[str, Rating] = field(default_factory=dict)
     tails: dict[str, tuple[Rating, ...]] = field(default_factory=dict)  # latest series' end
-    dates: set[date] = field(default_factory=set)  # every session date, all raters
+    session_count: int = 0  # distinct session dates, all raters
+    last_date: date | None = None
 
 
-def _judged(series: Sequence[Rating], selection: Selection) -> range:
+def _judged(series: Sequence[Row], selection: Selection, make: Materialise) -> range:
     if selection.mode == ALL:
         return range(len(series))
     if selection.mode == LATEST:
         return range(len(series) - 1, len(series))
     assert selection.since is not None and selection.until is not None
-    dates = [r.date for r in series]
+    raw = list(map(_DATE, series))
+    dates = raw if isinstance(raw[0], date) else [make(row).date for row in series]
     return range(
         bisect.bisect_left(dates, selection.since), bisect.bisect_right(dates, selection.until)
     )
 
 
-def _ruptures(patient: str, series: Sequence[Rating], rules: Thresholds) -> list[Flag]:
+def _ruptures(
+    patient: str, series: Sequence[Row], rules: Thresholds, make: Materialise
+) -> list[Flag]:
     """Every rupture of the series, repaired (info) or not (alert)."""
     minimum = rules.rupture_min_size
     if minimum is None or len(series) < 3:
         return []
-    totals = [r.total for r in series]
+    totals = list(map(_TOTAL, series))
     start = max(rules.rupture_min_history, 2)
     candidates = [
         i for i in range(start, len(totals)) if totals[i - 1] - totals[i] >= minimum - EPSILON
@@ -83,80 +101,96 @@ def _ruptures(patient: str, series: Sequence[Rating], rules: Thresholds) -> list
     squares = list(itertools.accumulate(t * t for t in totals))
     flags = []
     for i in candidates:
-        found = rupture_at(series[i], series[i - 1], i, sums[i - 1], squares[i - 1], rules)
+        found = rupture_at(
+            make(series[i]), make(series[i - 1]), i, sums[i - 1], squares[i - 1], rules
+        )
         if found is None:
             continue
-        repair = next((r for r in series[i + 1 :] if r.total >= found.back_to - EPSILON), None)
-        flags.append(rupture_flag(patient, found, repair))
+        repair = next(
+            (j for j in range(i + 1, len(totals)) if totals[j] >= found.back_to - EPSILON), None
+        )
+        flags.append(rupture_flag(patient, found, None if repair is None else make(series[repair])))
     return flags
 
 
 def _series_flags(
     patient: str,
-    series: Sequence[Rating],
+    series: Sequence[Row],
     visits: Sequence[int],
     rules: Thresholds,
     selection: Selection,
+    make: Materialise,
 ) -> list[Flag]:
-    flags = _ruptures(patient, series, rules)
-    window = max(rules.decline_sessions, 2)
-    for i in _judged(series, selection):
-        rating = series[i]
+    flags = _ruptures(patient, series, rules, make)
+    size = max(rules.decline_sessions, 2)
+    for i in _judged(series, selection, make):
+        window = [make(row) for row in series[max(0, i - size + 1) : i + 1]]
+        rating = window[-1]
         flags += level_flags(patient, rating, rules, visits[i] <= rules.early_sessions)
         if i:
-            flags += drop_flags(patient, series[i - 1], rating, rules)
-        flags += decline_flags(patient, series[max(0, i - window + 1) : i + 1], rules)
+            flags += drop_flags(patient, window[-2], rating, rules)
+        flags += decline_flags(patient, window, rules)
     return flags
 
 
 def _discrepancies(
     patient: str,
-    own: Sequence[Rating],
-    other: Sequence[Rating],
+    own: Sequence[Row],
+    other: Sequence[Row],
     rules: RuleSet,
     selection: Selection,
+    make: Materialise,
 ) -> list[Flag]:
     """Patient (`own`) and therapist (`other`) ratings of the same judged session."""
     if selection.mode == LATEST:
-        pairs = [(own[-1], other[-1])] if own[-1].date == other[-1].date else []
+        pairs = [(own[-1], other[-1])] if own[-1][0] == other[-1][0] else []
     else:
-        by_date = {r.date: r for r in own}
-        judged = [other[i] for i in _judged(other, selection)]
-        pairs = [(by_date[t.date], t) for t in judged if t.date in by_date]
+        by_date = {row[0]: row for row in own}
+        judged = [other[i] for i in _judged(other, selection, make)]
+        pairs = [(by_date[row[0]], row) for row in judged if row[0] in by_date]
     flags = []
     for mine, theirs in pairs:
-        threshold = rules.for_instrument(mine.instrument).discrepancy
-        if mine.instrument == theirs.instrument and threshold is not None:
-            flags += discrepancy_flags(patient, mine, theirs, threshold)
+        threshold = rules.for_instrument(mine[2]).discrepancy
+        if mine[2] == theirs[2] and threshold is not None:
+            flags += discrepancy_flags(patient, make(mine), make(theirs), threshold)
     return flags
 
 
 def scan_patient(
-    patient: str, ratings: Iterable[Rating], rules: RuleSet, selection: Selection
+    patient: str,
+    rows: Iterable[Row],
+    rules: RuleSet,
+    selection: Selection,
+    materialise: Materialise = as_rating,
 ) -> PatientScan:
-    """Ratings must come ordered by rater, then date (one per rater and date)."""
+    """Rows must come ordered by rater, then date (one per rater and date)."""
+    make = materialise
     result = PatientScan()
-    by_rater: dict[str, list[Rating]] = {}
-    for rater, group in itertools.groupby(ratings, key=attrgetter("rater")):
-        rows = list(group)
-        by_rater[rater] = rows
-        result.latest[rater] = rows[-1]
-        result.dates.update(map(attrgetter("date"), rows))
-        instruments = set(map(attrgetter("instrument"), rows))
+    by_rater: dict[str, list[Row]] = {}
+    dates: set[Any] = set()
+    for rater, group in itertools.groupby(rows, key=_RATER):
+        listed = list(group)
+        by_rater[rater] = listed
+        result.latest[rater] = make(listed[-1])
+        dates.update(map(_DATE, listed))
+        instruments = set(map(_INSTRUMENT, listed))
         for instrument in sorted(instruments):
             visits: Sequence[int]
             if len(instruments) == 1:
-                series, visits = rows, range(1, len(rows) + 1)
+                series, visits = listed, range(1, len(listed) + 1)
             else:
-                numbered = [(n, r) for n, r in enumerate(rows, 1) if r.instrument == instrument]
+                numbered = [(n, r) for n, r in enumerate(listed, 1) if r[2] == instrument]
                 series = [r for _, r in numbered]
                 visits = [n for n, _ in numbered]
             thresholds = rules.for_instrument(instrument)
-            result.flags += _series_flags(patient, series, visits, thresholds, selection)
-            if series[-1] is rows[-1]:
-                window = max(thresholds.decline_sessions, 2)
-                result.tails[rater] = tuple(series[-window:])
+            result.flags += _series_flags(patient, series, visits, thresholds, selection, make)
+            if series[-1] is listed[-1]:
+                size = max(thresholds.decline_sessions, 2)
+                result.tails[rater] = tuple(make(row) for row in series[-size:])
     own, other = by_rater.get("patient"), by_rater.get("therapist")
     if own and other:
-        result.flags += _discrepancies(patient, own, other, rules, selection)
+        result.flags += _discrepancies(patient, own, other, rules, selection, make)
+    result.session_count = len(dates)
+    if result.latest:
+        result.last_date = max(r.date for r in result.latest.values())
     return result

@@ -8,7 +8,7 @@ the rules are in `flag_rules`, the one-pass scan in `flag_scan`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from operator import attrgetter
 
@@ -23,8 +23,11 @@ from alliance_cli.domain.flag_model import (
 )
 from alliance_cli.domain.flag_scan import (
     LATEST,
+    Materialise,
     PatientScan,
+    Row,
     Selection,
+    as_rating,
     period,
     scan_patient,
 )
@@ -89,9 +92,20 @@ def history_flags(history: History, rules: RuleSet) -> list[Flag]:
     return sorted(set(scan.flags + tasks_missed_flags(history)), key=Flag.sort_key)
 
 
-def period_flags(history: History, rules: RuleSet, since: date, until: date) -> list[Flag]:
-    """Flags raised by sessions in the period, and ruptures repaired in it."""
-    scan = scan_patient(history.patient, ordered(history.ratings), rules, period(since, until))
+def period_flags(
+    history: History,
+    rules: RuleSet,
+    since: date,
+    until: date,
+    rows: Sequence[Row] | None = None,
+    materialise: Materialise = as_rating,
+) -> list[Flag]:
+    """Flags raised by sessions in the period, and ruptures repaired in it.
+
+    `rows` (ordered by rater, date) stand in for `history.ratings` when streaming.
+    """
+    source = ordered(history.ratings) if rows is None else rows
+    scan = scan_patient(history.patient, source, rules, period(since, until), materialise)
     flags = [
         f
         for f in scan.flags + tasks_missed_flags(history)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from alliance_cli.domain.flags import Flag, History, Rating, period_flags
+from alliance_cli.domain.flag_scan import Materialise, Row, as_rating
+from alliance_cli.domain.flags import Flag, History, Rating, ordered, period_flags
 from alliance_cli.domain.instruments import SCORES
 from alliance_cli.domain.rules import RuleSet
 
@@ -73,29 +75,44 @@ class Summary:
         return {k: (self.adherence.get(k, 0) / total if total else 0.0) for k in ADHERENCE}
 
 
-def _patient_in_period(history: History, period: Period) -> PatientInPeriod | None:
-    inside = [r for r in history.ratings if r.date in period]
+@dataclass(frozen=True)
+class PatientRows:
+    """A patient streamed from a caseload: its history (reviews, status; ratings may be
+    left empty) and its rows in Rating layout, ordered by rater then date."""
+
+    history: History
+    rows: Sequence[Row]
+    materialise: Materialise
+
+
+def _bounds(rows: Sequence[Row], period: Period) -> tuple[Any, Any]:
+    """The period in the rows' own date type (dates, or ISO text straight from SQLite)."""
+    if rows and not isinstance(rows[0][0], date):
+        return period.since.isoformat(), period.until.isoformat()
+    return period.since, period.until
+
+
+def _patient_in_period(
+    patient: str, rows: Sequence[Row], make: Materialise, period: Period
+) -> PatientInPeriod | None:
+    low, high = _bounds(rows, period)
+    inside = [r for r in rows if low <= r[0] <= high]
     if not inside:
         return None
-    latest = max(inside, key=lambda r: (r.date, r.rater == "patient"))
-    same = sorted(
-        (
-            r
-            for r in history.ratings
-            if r.rater == latest.rater and r.instrument == latest.instrument
-        ),
-        key=lambda r: r.date,
-    )
-    before = [r for r in same if r.date < period.since]
-    baseline = before[-1] if before else next((r for r in same if r.date in period), None)
-    if baseline is latest or baseline is None:
+    last = max(inside, key=lambda r: (r[0], r[1] == "patient"))
+    same = [r for r in rows if r[1] == last[1] and r[2] == last[2]]  # date order already
+    before = [r for r in same if r[0] < low]
+    first = before[-1] if before else next(r for r in same if low <= r[0] <= high)
+    latest = make(last)
+    if first is last:
         changes: dict[str, float | None] = {name: None for name in SCORES}
         baseline = None
     else:
+        baseline = make(first)
         changes = {name: round(latest.score(name) - baseline.score(name), 2) for name in SCORES}
     return PatientInPeriod(
-        patient=history.patient,
-        sessions=len({r.date for r in inside}),
+        patient=patient,
+        sessions=len({r[0] for r in inside}),
         latest=latest,
         baseline=baseline,
         changes=changes,
@@ -103,32 +120,38 @@ def _patient_in_period(history: History, period: Period) -> PatientInPeriod | No
 
 
 def build_summary(
-    histories: Iterable[History],
+    patients: Iterable[History | PatientRows],
     period: Period,
     rules: RuleSet,
     *,
     goal_events: Iterable[GoalEvent] = (),
     adherence: Iterable[str] = (),
 ) -> Summary:
-    """Summarise `period` (inclusive) over every patient's history."""
-    patients: list[PatientInPeriod] = []
+    """Summarise `period` (inclusive) over every patient (streamed, never all held)."""
+    seen_patients: list[PatientInPeriod] = []
     flags: list[Flag] = []
     repaired: list[Flag] = []
     no_contact: list[NoContact] = []
     rating_sets = 0
     sessions_held = 0
-    for history in histories:  # streamed: never hold the whole caseload
-        seen = _patient_in_period(history, period)
-        in_period = [r for r in history.ratings if r.date in period]
-        rating_sets += len(in_period)
-        sessions_held += len({r.date for r in in_period})
+    for item in patients:
+        if isinstance(item, History):
+            item = PatientRows(item, ordered(item.ratings), as_rating)
+        history, rows, make = item.history, item.rows, item.materialise
+        seen = _patient_in_period(history.patient, rows, make, period)
         if seen is not None:
-            patients.append(seen)
+            seen_patients.append(seen)
+            low, high = _bounds(rows, period)
+            in_period = [r for r in rows if low <= r[0] <= high]
+            rating_sets += len(in_period)
+            sessions_held += seen.sessions
         elif history.active:
-            last = max((r.date for r in history.ratings if r.date <= period.until), default=None)
+            _, high = _bounds(rows, period)
+            last_row = max((r for r in rows if r[0] <= high), key=lambda r: r[0], default=None)
+            last = None if last_row is None else make(last_row).date
             days = None if last is None else (period.until - last).days
             no_contact.append(NoContact(history.patient, last, days))
-        for flag in period_flags(history, rules, period.since, period.until):
+        for flag in period_flags(history, rules, period.since, period.until, rows, make):
             if flag.kind == "rupture" and flag.repaired_on in period:
                 repaired.append(flag)
             elif flag.date in period and not (flag.kind == "rupture" and flag.repaired_on):
@@ -138,7 +161,7 @@ def build_summary(
         period=period,
         sessions_held=sessions_held,
         rating_sets=rating_sets,
-        patients=tuple(sorted(patients, key=lambda p: p.patient)),
+        patients=tuple(sorted(seen_patients, key=lambda p: p.patient)),
         flags=tuple(sorted(flags, key=Flag.sort_key)),
         repaired=tuple(sorted(repaired, key=Flag.sort_key)),
         goal_events=tuple(sorted(goal_events, key=lambda g: (g.date, g.patient, g.goal))),

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlmodel import Session
 
 from alliance_cli.domain.flags import History, Rating
 
+# Columns in Rating's layout, then the patient; read in the covering index's order.
 SERIES_SQL = (
-    "SELECT patient_id, rater, date, instrument, bond, goal, task, total "
+    "SELECT date, rater, instrument, bond, goal, task, total, patient_id "
     "FROM session_rating ORDER BY patient_id, rater, date"
 )
 PATIENTS_SQL = "SELECT id, code, name, status, since, instrument FROM patient"
@@ -76,39 +78,46 @@ def reviews(session: Session) -> dict[int, list[tuple[date, str]]]:
     return found
 
 
-def stream_histories(
-    session: Session, *, active_only: bool = True
-) -> Iterator[tuple[PatientMeta, History]]:
-    """Each patient's history, in patient id order; patients without ratings included."""
+@dataclass(frozen=True)
+class Streamed:
+    """One patient of a streamed caseload: rows in Rating layout (dates still as the
+    driver gave them) and the function that turns the few rows that matter into Ratings."""
+
+    meta: PatientMeta
+    history: History  # reviews, status, start of care; ratings left empty
+    rows: list[tuple[Any, ...]]
+    materialise: Callable[[Sequence[Any]], Rating]
+
+
+def stream_patients(session: Session, *, active_only: bool = True) -> Iterator[Streamed]:
+    """Every (active) patient, in id order, patients without ratings included."""
     metas = patients(session)
     by_patient = reviews(session)
     chosen = {pid: m for pid, m in metas.items() if m.status == "active" or not active_only}
-    seen: set[int] = set()
     days = _Days()  # a caseload has a few hundred distinct dates, not a million
 
+    def materialise(row: Sequence[Any]) -> Rating:
+        return Rating(days[row[0]], row[1], row[2], row[3], row[4], row[5], row[6])
+
+    seen: set[int] = set()
     cursor = _cursor(session, SERIES_SQL)
     cursor.arraysize = 5000
     rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(), []))
-    for pid, group in itertools.groupby(rows, key=lambda row: row[0]):
+    for pid, group in itertools.groupby(rows, key=itemgetter(7)):
         meta = chosen.get(pid)
         if meta is None:
             continue
         seen.add(pid)
-        ratings = tuple(
-            Rating(days[when], rater, instrument, bond, goal, task, total)
-            for _, rater, when, instrument, bond, goal, task, total in group
-        )
-        yield meta, _history(meta, ratings, by_patient.get(pid, []))
+        yield Streamed(meta, _history(meta, by_patient.get(pid, [])), list(group), materialise)
     for pid in sorted(set(chosen) - seen):
-        yield chosen[pid], _history(chosen[pid], (), by_patient.get(pid, []))
+        meta = chosen[pid]
+        yield Streamed(meta, _history(meta, by_patient.get(pid, [])), [], materialise)
 
 
-def _history(
-    meta: PatientMeta, ratings: tuple[Rating, ...], found: list[tuple[date, str]]
-) -> History:
+def _history(meta: PatientMeta, found: list[tuple[date, str]]) -> History:
     return History(
         patient=meta.code,
-        ratings=ratings,
+        ratings=(),
         reviews=tuple(found),
         active=meta.status == "active",
         since=meta.since,

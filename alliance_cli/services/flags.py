@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from alliance_cli.config import Settings
-from alliance_cli.domain.flags import Flag, current_flags, history_flags
-from alliance_cli.services.caseload import stream_histories
+from alliance_cli.domain.flag_scan import LATEST, Selection, scan_patient
+from alliance_cli.domain.flags import Flag, current_flags, history_flags, select_current
+from alliance_cli.services.caseload import stream_patients
 from alliance_cli.services.history import load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.queries import get_patient
@@ -29,10 +31,16 @@ def caseload_flags(
 ) -> list[Flag]:
     """Flags of every active patient, most severe first."""
     flags: list[Flag] = []
+    rules = settings.rules
     with db.read() as session:
-        for _meta, past in stream_histories(session, active_only=True):
+        for patient in stream_patients(session, active_only=True):
+            code = patient.meta.code
             if history:
-                flags += history_flags(past, settings.rules)
+                ratings = tuple(map(patient.materialise, patient.rows))
+                flags += history_flags(replace(patient.history, ratings=ratings), rules)
             else:
-                flags += current_flags(past, settings.rules, today)
+                scan = scan_patient(
+                    code, patient.rows, rules, Selection(LATEST), patient.materialise
+                )
+                flags += select_current(patient.history, scan, rules, today)
     return sorted(flags, key=Flag.sort_key)

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from alliance_cli.config import Settings
 from alliance_cli.domain.flag_scan import LATEST, Selection, scan_patient
-from alliance_cli.domain.flags import History, current_flags, select_current
+from alliance_cli.domain.flags import current_flags, select_current
 from alliance_cli.domain.records import (
     LatestScores,
     PatientOverview,
@@ -18,7 +18,7 @@ from alliance_cli.domain.records import (
 )
 from alliance_cli.domain.trends import direction
 from alliance_cli.errors import Conflict, InvalidInput
-from alliance_cli.services.caseload import PatientMeta, stream_histories
+from alliance_cli.services.caseload import Streamed, stream_patients
 from alliance_cli.services.convert import (
     goal_record,
     patient_profile,
@@ -78,14 +78,17 @@ def list_patients(
     """Patients with session count, last session, latest scores, trend and flag counts."""
     with db.read() as session:
         rows = [
-            _row(meta, history, settings, today)
-            for meta, history in stream_histories(session, active_only=not include_discharged)
+            _row(patient, settings, today)
+            for patient in stream_patients(session, active_only=not include_discharged)
         ]
     return sorted(rows, key=lambda row: row.code)
 
 
-def _row(meta: PatientMeta, history: History, settings: Settings, today: date) -> PatientRow:
-    scan = scan_patient(history.patient, history.ratings, settings.rules, Selection(LATEST))
+def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
+    meta, history = patient.meta, patient.history
+    scan = scan_patient(
+        meta.code, patient.rows, settings.rules, Selection(LATEST), patient.materialise
+    )
     flags = select_current(history, scan, settings.rules, today)
     latest = max(scan.latest.values(), key=lambda r: (r.date, r.rater == "patient"), default=None)
     trend = ""
@@ -97,8 +100,8 @@ def _row(meta: PatientMeta, history: History, settings: Settings, today: date) -
         name=meta.name,
         status=meta.status,
         since=meta.since,
-        sessions=len(scan.dates),
-        last_session=max(scan.dates, default=None),
+        sessions=scan.session_count,
+        last_session=scan.last_date,
         instrument=meta.instrument,
         latest=None
         if latest is None

@@ -8,8 +8,8 @@ from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 
 from alliance_cli.config import Settings
-from alliance_cli.domain.summary import GoalEvent, Period, Summary, build_summary
-from alliance_cli.services.caseload import stream_histories
+from alliance_cli.domain.summary import GoalEvent, PatientRows, Period, Summary, build_summary
+from alliance_cli.services.caseload import stream_patients
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, Task, TaskReview
 
@@ -38,7 +38,10 @@ def period_summary(db: Database, settings: Settings, period: Period) -> Summary:
             .where(col(TaskReview.date) >= period.since, col(TaskReview.date) <= period.until)
         ).all()
         return build_summary(
-            (history for _meta, history in stream_histories(session, active_only=False)),
+            (
+                PatientRows(p.history, p.rows, p.materialise)
+                for p in stream_patients(session, active_only=False)
+            ),
             period,
             settings.rules,
             goal_events=[
