@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from alliance_cli import __version__
 from alliance_cli.cli import (
+    audit_cmd,
     config_cmd,
     flags,
     goal,
@@ -138,6 +139,8 @@ app.command("rate", help="Record a session's ratings (same as `alliance session 
 app.command("flags")(flags.flags)
 app.command("trend")(trend.trend)
 app.command("summary")(summary.summary)
+app.command("log")(audit_cmd.log)
+app.command("undo")(audit_cmd.undo)
 app.add_typer(config_cmd.app, name="config")
 tools.register(app)
 transfer.register(app)

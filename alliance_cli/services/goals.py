@@ -17,7 +17,7 @@ from alliance_cli.store.queries import get_goal, get_patient, patient_code
 def add_goal(
     db: Database, code: str, text: str, *, proposed_by: str, target: date | None, today: date
 ) -> GoalRecord:
-    with db.write() as session:
+    with db.write("goal.add") as session:
         patient = get_patient(session, code)
         assert patient.id is not None
         goal = Goal(
@@ -50,7 +50,7 @@ def set_goal_status(
     db: Database, goal_id: int, status: str, *, note: str | None, today: date
 ) -> GoalRecord:
     """Record a review of the goal: its new status, when, and why."""
-    with db.write() as session:
+    with db.write("goal.status") as session:
         goal = get_goal(session, goal_id)
         if goal.status == status and note is None:
             raise Conflict(f"goal {goal_id} is already {status}", "add --note to record a review")
@@ -65,7 +65,7 @@ def set_goal_status(
 def edit_goal(
     db: Database, goal_id: int, *, text: str | None, target: date | None, proposed_by: str | None
 ) -> GoalRecord:
-    with db.write() as session:
+    with db.write("goal.edit") as session:
         goal = get_goal(session, goal_id)
         if text is not None:
             goal.text = text

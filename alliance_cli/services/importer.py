@@ -32,6 +32,7 @@ from alliance_cli.domain.import_rows import (
 from alliance_cli.domain.text import optional_text
 from alliance_cli.errors import AllianceError, InvalidInput
 from alliance_cli.render.json_export import EXPORT_FORMAT, EXPORT_SCHEMA_VERSION
+from alliance_cli.store.audit import recorder_of
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
 
@@ -142,6 +143,10 @@ def _plan_sessions(
 
 
 def _insert_sessions(session: Session, rows: list[SessionRow], ids: dict[str, int]) -> None:
+    recorder = recorder_of(session)
+    if recorder is not None:
+        for patient_id in sorted({ids[r.patient] for r in rows}):
+            recorder.note("session_rating", None, patient_id)
     if rows:
         session.execute(
             insert(SessionRating),
@@ -206,7 +211,7 @@ def _import_csv(
     report: ImportReport,
     advance: Callback,
 ) -> None:
-    with db.write() as session:
+    with db.write("import", undoable=False) as session:
         store = _Store(session)
         instruments = settings.instruments
         default_instrument = {code: p.instrument for code, p in store.patients.items()}
@@ -301,7 +306,7 @@ def _import_json(
     report: ImportReport,
     advance: Callback,
 ) -> None:
-    with db.write() as session:
+    with db.write("import", undoable=False) as session:
         store = _Store(session)
         problems: list[str] = []
         rows: list[SessionRow] = []

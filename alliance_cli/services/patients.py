@@ -26,6 +26,7 @@ from alliance_cli.services.convert import (
     task_record,
 )
 from alliance_cli.services.history import load_history
+from alliance_cli.store.audit import UndoStep, erase_patient_references, recorder_of
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
 from alliance_cli.store.queries import get_patient
@@ -56,7 +57,7 @@ class PatientDetails:
 
 
 def add_patient(db: Database, code: str, details: PatientDetails) -> PatientProfile:
-    with db.write() as session:
+    with db.write("patient.add") as session:
         if session.exec(select(Patient.id).where(Patient.code == code)).first() is not None:
             raise Conflict(
                 f"patient {code!r} already exists",
@@ -170,7 +171,7 @@ def edit_patient(
     db: Database, code: str, details: PatientDetails, *, new_code: str | None = None
 ) -> PatientProfile:
     """Change the given fields; an empty text clears a field (the code cannot be cleared)."""
-    with db.write() as session:
+    with db.write("patient.edit") as session:
         patient = get_patient(session, code)
         if new_code is not None and new_code != code:
             taken = session.exec(select(Patient.id).where(Patient.code == new_code)).first()
@@ -200,7 +201,7 @@ def edit_patient(
 
 
 def discharge_patient(db: Database, code: str, when: date, reason: str | None) -> PatientProfile:
-    with db.write() as session:
+    with db.write("patient.discharge") as session:
         patient = get_patient(session, code)
         if patient.status == "discharged":
             raise Conflict(
@@ -221,7 +222,7 @@ def discharge_patient(db: Database, code: str, when: date, reason: str | None) -
 
 
 def reactivate_patient(db: Database, code: str) -> PatientProfile:
-    with db.write() as session:
+    with db.write("patient.reactivate") as session:
         patient = get_patient(session, code)
         if patient.status == "active":
             raise Conflict(f"patient {code!r} is already active")
@@ -258,16 +259,22 @@ def _attached(session: Session, patient: Patient) -> ErasedCounts:
 
 def delete_patient(db: Database, code: str) -> ErasedCounts:
     """Erase the patient and everything attached (right to erasure), in one transaction."""
-    with db.write() as session:
+    with db.write("patient.delete", undoable=False) as session:
         patient = get_patient(session, code)
         counts = _attached(session, patient)
+        assert patient.id is not None
+        digest = erase_patient_references(session, patient.id, patient.code)
         goal_ids = select(Goal.id).where(Goal.patient_id == patient.id)
         task_ids = select(Task.id).where(Task.patient_id == patient.id)
         # Explicit deletes, so erasure holds even where a database ignores ON DELETE.
+        session.exec(delete(UndoStep).where(col(UndoStep.patient_id) == patient.id))
         session.exec(delete(TaskReview).where(col(TaskReview.task_id).in_(task_ids)))
         session.exec(delete(GoalReview).where(col(GoalReview.goal_id).in_(goal_ids)))
         session.exec(delete(Task).where(col(Task.patient_id) == patient.id))
         session.exec(delete(Goal).where(col(Goal.patient_id) == patient.id))
         session.exec(delete(SessionRating).where(col(SessionRating.patient_id) == patient.id))
         session.exec(delete(Patient).where(col(Patient.id) == patient.id))
+        recorder = recorder_of(session)
+        if recorder is not None:
+            recorder.note("patient", None, None, digest)
         return counts

@@ -96,7 +96,7 @@ def add_session(
     db: Database, code: str, new: NewRating, settings: Settings, *, today: date
 ) -> StoredSession:
     """Store one rating set scored by the caller (after prompting, say)."""
-    with db.write() as session:
+    with db.write("session.add") as session:
         patient = get_patient(session, code)
         if new.instrument != patient.instrument:
             raise Conflict(
@@ -118,7 +118,7 @@ def record_session(
     today: date,
 ) -> StoredSession:
     """Score what was typed with the patient's instrument and store it: one transaction."""
-    with db.write() as session:
+    with db.write("session.add") as session:
         patient = get_patient(session, code)
         instrument = settings.instrument(patient.instrument)
         check_entry(instrument, raw, code)
@@ -205,7 +205,7 @@ def _rescore(rating: SessionRating, instrument: Instrument, raw: RawRating) -> S
 def edit_session(
     db: Database, session_id: int, changes: RatingChanges, settings: Settings, *, today: date
 ) -> SessionRecord:
-    with db.write() as session:
+    with db.write("session.edit") as session:
         rating = get_session_rating(session, session_id)
         patient = session.get(Patient, rating.patient_id)
         assert patient is not None
@@ -229,7 +229,7 @@ def edit_session(
 
 
 def delete_session(db: Database, session_id: int) -> SessionRecord:
-    with db.write() as session:
+    with db.write("session.delete") as session:
         rating = get_session_rating(session, session_id)
         record = session_record(rating, patient_code(session, rating.patient_id))
         session.delete(rating)

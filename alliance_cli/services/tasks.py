@@ -31,7 +31,7 @@ def _check_goal(session: Session, goal_id: int, patient_id: int, code: str) -> N
 def add_task(
     db: Database, code: str, text: str, *, goal_id: int | None, due: date | None, today: date
 ) -> TaskRecord:
-    with db.write() as session:
+    with db.write("task.add") as session:
         patient = get_patient(session, code)
         assert patient.id is not None
         if goal_id is not None:
@@ -56,7 +56,7 @@ def list_tasks(db: Database, code: str, *, include_closed: bool = False) -> list
 
 
 def review_task(db: Database, task_id: int, adherence: str, when: date) -> TaskRecord:
-    with db.write() as session:
+    with db.write("task.review") as session:
         task = get_task(session, task_id)
         session.add(TaskReview(task_id=task_id, date=when, adherence=adherence))
         session.flush()
@@ -64,7 +64,7 @@ def review_task(db: Database, task_id: int, adherence: str, when: date) -> TaskR
 
 
 def set_task_status(db: Database, task_id: int, status: str) -> TaskRecord:
-    with db.write() as session:
+    with db.write("task.status") as session:
         task = get_task(session, task_id)
         task.status = status
         session.add(task)
@@ -80,7 +80,7 @@ def edit_task(
     due: date | None,
     goal_id: int | None,
 ) -> TaskRecord:
-    with db.write() as session:
+    with db.write("task.edit") as session:
         task = get_task(session, task_id)
         code = patient_code(session, task.patient_id)
         if goal_id is not None:

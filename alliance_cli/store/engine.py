@@ -95,14 +95,22 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, action: str | None = None, *, undoable: bool = True) -> Iterator[Session]:
         """A write transaction: all of it commits, or none of it does.
 
         The write lock is taken at once (BEGIN IMMEDIATE), before anything is read, so a
-        read-check-write sequence cannot interleave with another writer.
+        read-check-write sequence cannot interleave with another writer. With an `action`
+        every change is written to the audit trail (and the undo stack) in the same
+        transaction.
         """
         with self._transaction(self._writer) as session:
             session.connection()
+            if action is not None:
+                from alliance_cli.store.audit import Recorder, record_changes
+
+                recorder = Recorder(action, undoable=undoable)
+                session.info["recorder"] = recorder
+                record_changes(session, recorder)
             yield session
 
     @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from alliance_cli.store import models  # noqa: F401  (registers the tables)
+from alliance_cli.store import audit, models  # noqa: F401  (registers the tables)
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only reached if someone runs alembic by hand
