@@ -118,3 +118,37 @@ def test_backup_before_upgrade_is_a_private_consistent_copy(p014: Cli) -> None:
     copy = Cli(backup)
     assert copy.rows("session_rating") == p014.rows("session_rating")
     assert copy.rows("patient") == p014.rows("patient")
+
+
+def test_a_failing_migration_leaves_the_database_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A revision made to fail on purpose: error reported, data intact, backup kept."""
+    from alliance_cli.store import migrate
+    from alliance_cli.store.schema import SCHEMA_HEAD
+
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS_DIR, scripts)
+    (scripts / "versions" / "9000_broken.py").write_text(
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n"
+        f"revision = '9000'\ndown_revision = '{SCHEMA_HEAD}'\n"
+        "branch_labels = None\ndepends_on = None\n\n"
+        "def upgrade():\n"
+        "    op.add_column('patient', sa.Column('doomed', sa.String()))\n"
+        "    op.execute('DELETE FROM session_rating')\n"
+        "    raise RuntimeError('made to fail')\n\n"
+        "def downgrade():\n    pass\n"
+    )
+    db = tmp_path / "clinic.db"
+    shutil.copy(FIXTURES / f"schema-{SCHEMA_HEAD}.db", db)
+    before = Cli(db).dump()
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", scripts)
+    monkeypatch.setattr(migrate, "SCHEMA_HEAD", "9000")
+    result = Cli(db)("patient", "list")
+    assert result.exit_code == 4
+    assert "schema upgrade to 9000 failed" in result.stderr and "unchanged" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert Cli(db).dump() == before
+    backups = list(tmp_path.glob("clinic.db.pre-9000-*.bak"))
+    assert len(backups) == 1 and Cli(backups[0]).dump() == before

@@ -50,9 +50,20 @@ def ensure_schema(engine: Engine, location: DatabaseLocation) -> str:
             f"the database has schema {current}, newer than this alliance understands",
             "upgrade alliance (pip install -U alliance-cli)",
         )
+    backup = None
     if populated and location.path is not None:
-        backup_before_upgrade(engine, location.path, current or "none")
-    upgrade(location.url, SCHEMA_HEAD)
+        backup = backup_before_upgrade(engine, location.path, current or "none")
+    try:
+        upgrade(location.url, SCHEMA_HEAD)
+    except StorageError:
+        raise
+    except Exception as error:
+        kept = f"; a copy taken before is at {backup}" if backup else ""
+        raise StorageError(
+            f"the schema upgrade to {SCHEMA_HEAD} failed ({type(error).__name__}); "
+            f"the database was left unchanged{kept}",
+            "report this with `alliance --debug`",
+        ) from error
     return current or ""
 
 
