@@ -25,6 +25,6 @@ def path() -> None:
 @app.command("show")
 def show(ctx: typer.Context, fmt: TextFormatOption = TextFormat.text) -> None:
     """Print every effective setting, its value and whether it comes from the file."""
-    from alliance_cli.render import views
+    from alliance_cli.render.config_view import config_settings
 
-    views.config_settings(settings(ctx), fmt.value)
+    config_settings(settings(ctx), fmt.value)

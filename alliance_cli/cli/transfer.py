@@ -143,7 +143,8 @@ def import_(
 ) -> None:
     """Import session rows (CSV) or a JSON export; all or nothing, and safe to repeat."""
     from alliance_cli.render.progress import progress
-    from alliance_cli.services.importer import import_csv, import_json
+    from alliance_cli.services.import_json import import_json
+    from alliance_cli.services.importer import import_csv
 
     kind = fmt or (ImportFormat.json if file.suffix.lower() == ".json" else ImportFormat.csv)
     config = settings(ctx)
