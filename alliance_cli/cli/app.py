@@ -31,6 +31,7 @@ from alliance_cli.cli import (
 from alliance_cli.cli.common import AppState, state
 from alliance_cli.errors import AllianceError, ExitCode
 from alliance_cli.render.console import error_line
+from alliance_cli.render.safe_text import one_line
 
 PRIVATE_UMASK = 0o077
 
@@ -41,7 +42,11 @@ class AllianceGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except (typer.Exit, typer.Abort):
+            raise
+        except typer.TyperException as error:
+            # A usage error may quote what was typed: never let it drive the terminal.
+            error.message = one_line(error.message)
             raise
         except AllianceError as error:
             if _debug(ctx):

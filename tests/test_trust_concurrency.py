@@ -1,0 +1,616 @@
+"""Trust under load and under crashes: real `alliance` processes against one SQLite file.
+
+Numbers used:
+
+- Concurrency: 4 writer processes x 32 `alliance session add` = 128 adds through the real
+  CLI (4 patients x 32 distinct past dates, so every add is valid), while a fifth process
+  loops `alliance summary --format json` and `alliance backup <new file>` until the
+  writers finish. 4 x 100 would take ~3 minutes on 2 cores (each call is ~0.65 s of CPU),
+  4 x 60 ~1.7 minutes; see N_ADDS.
+- Crash: a writer recording sessions through `record_session` is SIGKILLed 22 times,
+  0.02-0.6 s after it opened the database (seeded `random.Random`); `alliance patient
+  delete D1 --yes` on a patient with ~8,000 sessions, 150 goals and 150 tasks with
+  reviews, audit and undo rows is SIGKILLed 10 times (5 at a random moment of the run,
+  5 just after its first write reaches the WAL).
+
+Every subprocess imports the same `alliance_cli` as this test (PYTHONPATH is set to the
+package's root), so a scratch copy of the project tests its own code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import selectors
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import alliance_cli
+
+PACKAGE_ROOT = Path(alliance_cli.__file__).resolve().parent.parent
+
+# Each CLI call costs ~0.65 s of CPU (Python start-up, imports, schema check), so 2 cores run
+# about 3 calls a second: 4 x 100 adds plus the summary/backup loop would take ~3 minutes,
+# 4 x 60 ~1.7 minutes. 4 x 32 keeps the group near a minute, still with 5 processes
+# contending for the write lock (without BEGIN IMMEDIATE or the busy timeout, ~7-10% of
+# these adds fail).
+WRITERS = 4
+N_ADDS = 32
+WATCH_PAUSE = 1.0  # seconds between summary/backup rounds, to leave the CPU to the writers
+FIRST_DATE = date(2025, 1, 1)
+
+SESSION_KILLS = 22
+DELETE_KILLS = 10
+SEED = 20260127
+
+TABLES = ("patient", "goal", "goal_review", "task", "task_review", "session_rating")
+
+
+def _env() -> dict[str, str]:
+    """The test's environment, with this checkout's package first on the path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if part
+    )
+    return env
+
+
+def _alliance(db: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "alliance_cli", "--db", str(db), *args]
+
+
+def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=120
+    )
+
+
+def _connect(db: Path) -> sqlite3.Connection:
+    return sqlite3.connect(db, timeout=30, isolation_level=None)
+
+
+def _integrity(db: Path) -> list[tuple[Any, ...]]:
+    conn = _connect(db)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchall()
+    finally:
+        conn.close()
+
+
+def _lost_stderr(stderr: str) -> bool:
+    text = stderr.lower()
+    return "locked" in text or "busy" in text
+
+
+# --------------------------------------------------------------------------------------
+# 1. Concurrency: writers, a summary/backup loop, one database
+# --------------------------------------------------------------------------------------
+
+# Runs each command it is given, in order, and prints every exit code and stderr as JSON.
+_WRITER = """
+import json, subprocess, sys
+results = []
+for argv in json.loads(sys.argv[1]):
+    done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    results.append({"argv": argv[7:], "rc": done.returncode, "stderr": done.stderr})
+print(json.dumps(results))
+"""
+
+# Loops `summary --format json` and `backup <new file>` until the stop file appears, then
+# does one last round (so the final state is summarised and backed up too).
+_WATCHER = """
+import json, os, subprocess, sys, time
+base, summary_args = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+backups, stop, pause = sys.argv[3], sys.argv[4], float(sys.argv[5])
+results, number = [], 0
+while True:
+    last = os.path.exists(stop)
+    number += 1
+    done = subprocess.run([*base, "summary", *summary_args], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL)
+    try:
+        rating_sets = json.loads(done.stdout)["rating_sets"]
+    except (ValueError, KeyError, TypeError):
+        rating_sets = None
+    results.append({"cmd": "summary", "rc": done.returncode, "stderr": done.stderr,
+                    "rating_sets": rating_sets})
+    target = os.path.join(backups, f"backup-{number:04d}.db")
+    done = subprocess.run([*base, "backup", target], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL)
+    results.append({"cmd": "backup", "rc": done.returncode, "stderr": done.stderr,
+                    "path": target})
+    if last:
+        break
+    time.sleep(pause)
+print(json.dumps(results))
+"""
+
+
+def _rating(worker: int, day: int) -> tuple[str, str, str]:
+    return (str((day + worker) % 11), str((day * 3 + worker) % 11), f"{(day * 7) % 100 / 10:g}")
+
+
+def test_concurrent_adds_summaries_and_backups_lose_nothing(tmp_path: Path) -> None:
+    env = _env()
+    db = tmp_path / "clinic" / "alliance.db"
+    db.parent.mkdir()
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    stop = tmp_path / "writers-done"
+    codes = [f"W{n}" for n in range(1, WRITERS + 1)]
+    for code in codes:
+        made = _run(_alliance(db, "patient", "add", code, "--since", "2024-12-01"), env)
+        assert made.returncode == 0, made.stderr
+
+    dates = [FIRST_DATE + timedelta(days=day) for day in range(N_ADDS)]
+    expected: dict[tuple[str, str], tuple[float, float, float]] = {}
+    writers = []
+    for worker, code in enumerate(codes):
+        commands = []
+        for day, when in enumerate(dates):
+            bond, goal, task = _rating(worker, day)
+            expected[(code, when.isoformat())] = (float(bond), float(goal), float(task))
+            rating = ["--bond", bond, "--goal", goal, "--task", task]
+            commands.append(
+                _alliance(db, "session", "add", code, "--date", when.isoformat(), *rating)
+            )
+        writers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", _WRITER, json.dumps(commands)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                env=env,
+            )
+        )
+    summary_args = ["--format", "json", "--since", dates[0].isoformat()]
+    summary_args += ["--until", dates[-1].isoformat()]
+    watcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _WATCHER,
+            json.dumps(_alliance(db)),
+            json.dumps(summary_args),
+            str(backups),
+            str(stop),
+            str(WATCH_PAUSE),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        outputs = [process.communicate(timeout=400) for process in writers]
+        stop.touch()
+        watcher_out, watcher_err = watcher.communicate(timeout=120)
+    finally:
+        for process in [*writers, watcher]:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    results: list[dict[str, Any]] = []
+    for process, (out, err) in zip(writers, outputs, strict=True):
+        assert process.returncode == 0, err
+        results.extend(json.loads(out))
+    assert watcher.returncode == 0, watcher_err
+    rounds: list[dict[str, Any]] = json.loads(watcher_out)
+
+    assert len(results) == WRITERS * N_ADDS
+    failed = [r for r in results if r["rc"] != 0]
+    assert not failed, f"{len(failed)} session add(s) failed, e.g. {failed[:3]}"
+    lost = [r for r in results if _lost_stderr(r["stderr"])]
+    assert not lost, f"{len(lost)} session add(s) reported locked/busy, e.g. {lost[:3]}"
+
+    bad_rounds = [r for r in rounds if r["rc"] != 0 or _lost_stderr(r["stderr"])]
+    assert not bad_rounds, f"summary/backup failed: {bad_rounds[:3]}"
+    summaries = [r["rating_sets"] for r in rounds if r["cmd"] == "summary"]
+    assert None not in summaries, "a summary did not print valid JSON"
+    # Each summary reads one committed snapshot, and snapshots only grow.
+    assert summaries == sorted(summaries), summaries
+    assert summaries[-1] == WRITERS * N_ADDS
+    backup_paths = [Path(r["path"]) for r in rounds if r["cmd"] == "backup"]
+    print(f"{len(results)} adds, {len(summaries)} summaries, {len(backup_paths)} backups")
+    assert len(backup_paths) >= 3, "the summary/backup loop hardly ran while writers wrote"
+    backed_up = []
+    for path in backup_paths:
+        assert path.is_file(), path
+        assert _integrity(path) == [("ok",)], path
+        conn = _connect(path)
+        try:
+            backed_up.append(conn.execute("SELECT count(*) FROM session_rating").fetchone()[0])
+        finally:
+            conn.close()
+    assert backed_up == sorted(backed_up), backed_up
+    assert backed_up[-1] == WRITERS * N_ADDS
+
+    assert _integrity(db) == [("ok",)]
+    conn = _connect(db)
+    try:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert _half_written_sessions(conn) == []
+        rows = conn.execute(
+            "SELECT p.code, s.date, s.bond, s.goal, s.task FROM session_rating s "
+            "JOIN patient p ON p.id = s.patient_id"
+        ).fetchall()
+        count = conn.execute("SELECT count(*) FROM session_rating").fetchone()[0]
+    finally:
+        conn.close()
+    assert count == WRITERS * N_ADDS
+    stored = {(code, when): (bond, goal, task) for code, when, bond, goal, task in rows}
+    assert stored == expected
+
+
+# --------------------------------------------------------------------------------------
+# 2. Crash: SIGKILL at random moments
+# --------------------------------------------------------------------------------------
+
+CRASH_CODES = ("K1", "K2", "K3")
+
+# Records sessions one after another through the service API, printing each id once
+# `record_session` has returned (the transaction committed). Each run continues the day
+# after the latest stored session, rotating over the patients.
+_SESSION_WRITER = """
+import sqlite3, sys
+from datetime import date, timedelta
+from alliance_cli.config import load_settings
+from alliance_cli.domain.scoring_input import RawRating
+from alliance_cli.paths import resolve_database
+from alliance_cli.services.sessions import record_session
+from alliance_cli.store.engine import open_database
+
+path, codes = sys.argv[1], sys.argv[2].split(",")
+settings = load_settings()
+db = open_database(resolve_database(path))
+with sqlite3.connect(path, timeout=30) as conn:
+    latest = conn.execute("SELECT max(date) FROM session_rating").fetchone()[0]
+start = date(2000, 1, 1)
+day = 0 if latest is None else (date.fromisoformat(latest) - start).days + 1
+print("ready", flush=True)
+while True:
+    when = start + timedelta(days=day)
+    value = str(day % 11)
+    stored = record_session(
+        db, codes[day % len(codes)], RawRating(bond=value, goal="5", task="7.5"),
+        when=when, rater="patient", note="n" * (day % 3000), settings=settings,
+        today=date.today(),
+    )
+    print(stored.session.id, flush=True)
+    day += 1
+"""
+
+
+def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            raise AssertionError(f"no output from the writer within {timeout} s")
+    return process.stdout.readline()
+
+
+def _kill(process: subprocess.Popen[str]) -> str:
+    """SIGKILL (unless it already ended) and return what it printed after that point."""
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGKILL)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL, (process.returncode, err)
+    return out
+
+
+def _opens_through_cli(db: Path, env: dict[str, str]) -> list[dict[str, Any]]:
+    listed = _run(_alliance(db, "patient", "list", "--all", "--format", "json"), env)
+    assert listed.returncode == 0, listed.stderr
+    rows: list[dict[str, Any]] = json.loads(listed.stdout)
+    return rows
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return found.fetchone() is not None
+
+
+def _half_written_sessions(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    """Sessions without a patient, with a missing or inconsistent score, or (all of them are
+    written by `record_session` here) without the audit row of their own transaction."""
+    problems = conn.execute(
+        "SELECT 'orphan or null', s.id FROM session_rating s "
+        "LEFT JOIN patient p ON p.id = s.patient_id "
+        "WHERE p.id IS NULL OR s.date IS NULL OR s.rater IS NULL OR s.instrument IS NULL "
+        "OR s.bond IS NULL OR s.goal IS NULL OR s.task IS NULL OR s.total IS NULL "
+        "OR s.items IS NULL"
+    ).fetchall()
+    problems += [
+        ("scores disagree", row_id)
+        for row_id, bond, goal, task, total, items in conn.execute(
+            "SELECT id, bond, goal, task, total, items FROM session_rating "
+            "WHERE instrument = 'quick' AND items IS NOT NULL"
+        )
+        if json.loads(items) != [bond, goal, task] or abs(total - (bond + goal + task)) > 1e-9
+    ]
+    if _has_table(conn, "audit_log"):
+        problems += conn.execute(
+            "SELECT 'not audited', s.id FROM session_rating s WHERE NOT EXISTS "
+            "(SELECT 1 FROM audit_log a WHERE a.entity = 'session_rating' "
+            "AND a.record_id = s.id AND a.action = 'session.add')"
+        ).fetchall()
+        problems += conn.execute(
+            "SELECT 'audit of a missing session', a.record_id FROM audit_log a "
+            "WHERE a.entity = 'session_rating' AND a.action = 'session.add' AND NOT EXISTS "
+            "(SELECT 1 FROM session_rating s WHERE s.id = a.record_id)"
+        ).fetchall()
+    return problems
+
+
+def test_killed_session_writer_keeps_every_acknowledged_session(tmp_path: Path) -> None:
+    env = _env()
+    db = tmp_path / "crash.db"
+    for code in CRASH_CODES:
+        made = _run(_alliance(db, "patient", "add", code, "--since", "2000-01-01"), env)
+        assert made.returncode == 0, made.stderr
+    rng = random.Random(SEED)
+    acknowledged: set[int] = set()
+    for kill in range(SESSION_KILLS):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", _SESSION_WRITER, str(db), ",".join(CRASH_CODES)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        try:
+            assert _read_line(writer, 60) == "ready\n"
+            time.sleep(rng.uniform(0.02, 0.6))
+            out = _kill(writer)
+        finally:
+            if writer.poll() is None:
+                writer.kill()
+                writer.wait()
+        # Only whole lines count: an id is printed in one write, after the commit.
+        acknowledged |= {int(line) for line in out.splitlines(keepends=True) if line[-1:] == "\n"}
+
+        listed = _opens_through_cli(db, env)
+        conn = _connect(db)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)], kill
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == [], kill
+            stored = {row[0] for row in conn.execute("SELECT id FROM session_rating")}
+            lost = sorted(acknowledged - stored)
+            assert not lost, f"kill {kill}: acknowledged sessions missing: {lost}"
+            half = _half_written_sessions(conn)
+            assert not half, f"kill {kill}: half-written sessions: {half}"
+            per_patient = dict(
+                conn.execute(
+                    "SELECT p.code, count(s.id) FROM patient p "
+                    "LEFT JOIN session_rating s ON s.patient_id = p.id GROUP BY p.code"
+                ).fetchall()
+            )
+        finally:
+            conn.close()
+        assert {row["code"]: row["sessions"] for row in listed} == per_patient, kill
+    print(f"{SESSION_KILLS} kills, {len(acknowledged)} acknowledged sessions")
+    assert len(acknowledged) >= SESSION_KILLS, "the writer hardly wrote before being killed"
+
+
+VICTIM, KEEPER = "D1", "K1"
+
+
+def _make_template(path: Path) -> dict[str, int]:
+    """D1 with thousands of sessions, goals and tasks with reviews, K1 beside it.
+
+    Each patient is added, and its first sessions recorded, through the services (so the
+    audit trail and undo stack name it); the bulk is inserted with the ORM. Returns the
+    patients' ids.
+    """
+    from sqlmodel import select
+
+    from alliance_cli.config import load_settings
+    from alliance_cli.domain.scoring_input import RawRating
+    from alliance_cli.paths import resolve_database
+    from alliance_cli.services.patients import PatientDetails, add_patient
+    from alliance_cli.services.sessions import record_session
+    from alliance_cli.store.engine import open_database
+    from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
+
+    settings = load_settings()
+    first = date(2000, 1, 1)
+    ids = {}
+    db = open_database(resolve_database(str(path)))
+    try:
+        for code, n_days, n_goals in ((VICTIM, 4000, 150), (KEEPER, 60, 3)):
+            add_patient(db, code, PatientDetails(since=first, note=f"profile of {code}"))
+            for day in range(3):
+                record_session(
+                    db,
+                    code,
+                    RawRating(bond="5", goal="6", task="7"),
+                    when=first + timedelta(days=day),
+                    rater="therapist",
+                    note=None,
+                    settings=settings,
+                    today=date.today(),
+                )
+            with db.write() as session:
+                patient = session.exec(select(Patient).where(Patient.code == code)).one()
+                assert patient.id is not None
+                ids[code] = patient.id
+                for day in range(3, n_days):
+                    bond, goal, task = day % 11, (day + 3) % 11, 7.5
+                    for rater in ("patient", "therapist"):
+                        session.add(
+                            SessionRating(
+                                patient_id=patient.id,
+                                date=first + timedelta(days=day),
+                                rater=rater,
+                                bond=bond,
+                                goal=goal,
+                                task=task,
+                                total=bond + goal + task,
+                                items=[bond, goal, task],
+                                note=f"session {day}",
+                            )
+                        )
+                for number in range(n_goals):
+                    goal_row = Goal(patient_id=patient.id, text=f"goal {number}", created=first)
+                    session.add(goal_row)
+                    session.flush()
+                    assert goal_row.id is not None
+                    task_row = Task(
+                        patient_id=patient.id, goal_id=goal_row.id, text="task", created=first
+                    )
+                    session.add(task_row)
+                    session.flush()
+                    assert task_row.id is not None
+                    for week in range(4):
+                        when = first + timedelta(weeks=week)
+                        session.add(GoalReview(goal_id=goal_row.id, date=when, status="active"))
+                        session.add(TaskReview(task_id=task_row.id, date=when, adherence="done"))
+    finally:
+        db.close()
+    conn = _connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return ids
+
+
+def _owned_rows(conn: sqlite3.Connection, patient_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row that belongs to (or, in the audit trail and undo stack, names) a patient."""
+    goals = "(SELECT id FROM goal WHERE patient_id = :p)"
+    tasks = "(SELECT id FROM task WHERE patient_id = :p)"
+    queries = {
+        "patient": "SELECT * FROM patient WHERE id = :p",
+        "goal": "SELECT * FROM goal WHERE patient_id = :p",
+        "task": "SELECT * FROM task WHERE patient_id = :p",
+        "session_rating": "SELECT * FROM session_rating WHERE patient_id = :p",
+        "goal_review": f"SELECT * FROM goal_review WHERE goal_id IN {goals}",
+        "task_review": f"SELECT * FROM task_review WHERE task_id IN {tasks}",
+    }
+    for table in ("audit_log", "undo_step"):
+        if _has_table(conn, table):
+            queries[table] = f"SELECT * FROM {table} WHERE patient_id = :p"
+    return {
+        table: conn.execute(query + " ORDER BY id", {"p": patient_id}).fetchall()
+        for table, query in queries.items()
+    }
+
+
+def _counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+def _fresh_copy(template: Path, db: Path) -> None:
+    for leftover in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(template, db)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _describe(now: dict[str, list[Any]], then: dict[str, list[Any]]) -> str:
+    return ", ".join(f"{table} {len(now[table])}/{len(then[table])}" for table in then)
+
+
+def test_killed_patient_delete_is_all_or_nothing(tmp_path: Path) -> None:
+    env = _env()
+    template = tmp_path / "template.db"
+    ids = _make_template(template)
+    assert not Path(f"{template}-wal").exists() or Path(f"{template}-wal").stat().st_size == 0
+    conn = _connect(template)
+    try:
+        victim = _owned_rows(conn, ids[VICTIM])
+        keeper = _owned_rows(conn, ids[KEEPER])
+        before = _counts(conn)
+    finally:
+        conn.close()
+    assert len(victim["session_rating"]) == 7997 and len(victim["task_review"]) == 600
+    gone = {table: [] for table in victim}
+
+    db = tmp_path / "erase.db"
+    wal = Path(f"{db}-wal")
+    delete = _alliance(db, "patient", "delete", VICTIM, "--yes")
+    _fresh_copy(template, db)
+    started = time.monotonic()
+    whole = _run(delete, env)
+    full_run = time.monotonic() - started
+    assert whole.returncode == 0, whole.stderr
+    conn = _connect(db)
+    try:
+        assert _owned_rows(conn, ids[VICTIM]) == gone
+        assert _owned_rows(conn, ids[KEEPER]) == keeper
+    finally:
+        conn.close()
+
+    rng = random.Random(SEED)
+    outcomes = []
+    for attempt in range(DELETE_KILLS):
+        _fresh_copy(template, db)
+        eraser = subprocess.Popen(
+            delete,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        try:
+            if attempt % 2 == 0:
+                # Anywhere in the run: start-up, opening, the deletes, the commit.
+                time.sleep(rng.uniform(0.05, full_run))
+            else:
+                # Inside the write: once the first page reaches the WAL, plus 0-15 ms.
+                deadline = time.monotonic() + 60
+                while _size(wal) == 0 and eraser.poll() is None:
+                    assert time.monotonic() < deadline, "the delete never wrote"
+                    time.sleep(0.0002)
+                time.sleep(rng.uniform(0, 0.015))
+            if eraser.poll() is None:
+                eraser.send_signal(signal.SIGKILL)
+            _, err = eraser.communicate(timeout=60)
+        finally:
+            if eraser.poll() is None:
+                eraser.kill()
+                eraser.wait()
+        killed = eraser.returncode == -signal.SIGKILL
+        assert killed or eraser.returncode == 0, (attempt, eraser.returncode, err)
+
+        listed = _opens_through_cli(db, env)
+        conn = _connect(db)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)], attempt
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == [], attempt
+            now = _owned_rows(conn, ids[VICTIM])
+            assert _owned_rows(conn, ids[KEEPER]) == keeper, attempt
+            counts = _counts(conn)
+        finally:
+            conn.close()
+        assert now in (victim, gone), (
+            f"attempt {attempt} ({'killed' if killed else 'finished'}): {VICTIM} half-deleted, "
+            f"rows left (now/before): {_describe(now, victim)}"
+        )
+        present = now == victim
+        expected = before if present else {t: before[t] - len(victim[t]) for t in TABLES}
+        assert counts == expected, attempt
+        assert (VICTIM in {row["code"] for row in listed}) == present, attempt
+        outcomes.append(("present" if present else "absent", killed))
+    print("delete kills (outcome, killed):", outcomes)
+    assert sum(killed for _, killed in outcomes) >= DELETE_KILLS // 2, outcomes
