@@ -9,12 +9,15 @@ from alliance_cli.errors import InvalidInput
 MAX_CODE_LENGTH = 64
 MAX_TEXT_LENGTH = 20_000
 _CODE_SPACE = re.compile(r"\s")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # bytes that were not UTF-8 (surrogateescape)
 
 
 def clean_text(value: str, what: str, *, required: bool = True) -> str | None:
     """Text is stored exactly as typed, except that NUL is refused and blank means none."""
     if "\x00" in value:
         raise InvalidInput(f"{what} contains a NUL character", "remove it and try again")
+    if _SURROGATE.search(value):
+        raise InvalidInput(f"{what} is not valid UTF-8 text", "check the terminal's encoding")
     if len(value) > MAX_TEXT_LENGTH:
         raise InvalidInput(f"{what} is longer than {MAX_TEXT_LENGTH} characters")
     if not value.strip():

@@ -68,6 +68,9 @@ def add_patient(db: Database, code: str, details: PatientDetails) -> PatientProf
             instrument=details.instrument or "quick",
             **{f: getattr(details, f) for f in PROFILE_FIELDS},
         )
+        for field_name in PROFILE_FIELDS:  # an empty text means none
+            if getattr(patient, field_name) == "":
+                setattr(patient, field_name, None)
         session.add(patient)
         session.flush()
         return patient_profile(patient)

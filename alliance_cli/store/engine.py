@@ -9,7 +9,8 @@ parameters are hidden from error messages so they never echo patient data.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, exc
@@ -155,6 +156,24 @@ def prepare_sqlite_file(location: DatabaseLocation) -> None:
         raise StorageError(
             f"{path} is not an alliance database (not a SQLite file)",
             "point --db at another file; this one was left untouched",
+        )
+    if head:
+        _refuse_foreign_sqlite(path)
+
+
+def _refuse_foreign_sqlite(path: Path) -> None:
+    """Look, read-only, before our connections switch the file to WAL (a write)."""
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)) as conn:
+            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.Error:
+        return  # locked, damaged...: the engine reports it with the usual messages
+    if tables and "alembic_version" not in tables:
+        raise StorageError(
+            f"{path} holds tables that alliance did not create",
+            "point --db at an alliance database or a new file; this one was left untouched",
         )
 
 

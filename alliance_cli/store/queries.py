@@ -6,11 +6,13 @@ from difflib import get_close_matches
 
 from sqlmodel import Session, col, func, select
 
-from alliance_cli.errors import NotFound
+from alliance_cli.errors import InvalidInput, NotFound
 from alliance_cli.store.models import Goal, Patient, SessionRating, Task
 
 
 def get_patient(session: Session, code: str) -> Patient:
+    if not code.isprintable() and any("\ud800" <= char <= "\udfff" for char in code):
+        raise InvalidInput("patient code is not valid UTF-8 text", "check the terminal's encoding")
     patient = session.exec(select(Patient).where(Patient.code == code)).first()
     if patient is not None:
         return patient
