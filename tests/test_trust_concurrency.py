@@ -2,11 +2,10 @@
 
 Numbers used:
 
-- Concurrency: 4 writer processes x 32 `alliance session add` = 128 adds through the real
-  CLI (4 patients x 32 distinct past dates, so every add is valid), while a fifth process
+- Concurrency: 4 writer processes x 24 `alliance session add` = 96 adds through the real
+  CLI (4 patients x 24 distinct past dates, so every add is valid), while a fifth process
   loops `alliance summary --format json` and `alliance backup <new file>` until the
-  writers finish. 4 x 100 would take ~3 minutes on 2 cores (each call is ~0.65 s of CPU),
-  4 x 60 ~1.7 minutes; see N_ADDS.
+  writers finish. 4 x 100 would take ~4 minutes on 2 cores; see N_ADDS.
 - Crash: a writer recording sessions through `record_session` is SIGKILLed 22 times,
   0.02-0.6 s after it opened the database (seeded `random.Random`); `alliance patient
   delete D1 --yes` on a patient with ~8,000 sessions, 150 goals and 150 tasks with
@@ -37,13 +36,13 @@ import alliance_cli
 
 PACKAGE_ROOT = Path(alliance_cli.__file__).resolve().parent.parent
 
-# Each CLI call costs ~0.65 s of CPU (Python start-up, imports, schema check), so 2 cores run
-# about 3 calls a second: 4 x 100 adds plus the summary/backup loop would take ~3 minutes,
-# 4 x 60 ~1.7 minutes. 4 x 32 keeps the group near a minute, still with 5 processes
-# contending for the write lock (without BEGIN IMMEDIATE or the busy timeout, ~7-10% of
-# these adds fail).
+# Each CLI call costs ~0.65 s of CPU (Python start-up, imports, schema check), so two free
+# cores run about 3 calls a second. 4 x 24 adds plus the summary/backup loop use ~100 s of
+# CPU: ~55 s of wall time on two cores (4 x 100 would need ~4 minutes). There are still 5
+# processes contending for the write lock: without BEGIN IMMEDIATE 6-11 of these 96 adds
+# failed, without the busy timeout 26, so a mutant is still caught.
 WRITERS = 4
-N_ADDS = 32
+N_ADDS = 24
 WATCH_PAUSE = 1.0  # seconds between summary/backup rounds, to leave the CPU to the writers
 FIRST_DATE = date(2025, 1, 1)
 
@@ -292,22 +291,31 @@ while True:
 """
 
 
-def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
+def _read_line(process: subprocess.Popen[bytes], timeout: float) -> bytes:
+    """One line, read byte by byte from the unbuffered pipe, so that nothing after it is
+    held in a buffer that `communicate()` would not see."""
     assert process.stdout is not None
+    line = b""
+    deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            raise AssertionError(f"no output from the writer within {timeout} s")
-    return process.stdout.readline()
+        while not line.endswith(b"\n"):
+            if not selector.select(max(0.0, deadline - time.monotonic())):
+                raise AssertionError(f"no line from the writer within {timeout} s: {line!r}")
+            byte = os.read(process.stdout.fileno(), 1)
+            if not byte:
+                break
+            line += byte
+    return line
 
 
-def _kill(process: subprocess.Popen[str]) -> str:
+def _kill(process: subprocess.Popen[bytes]) -> str:
     """SIGKILL (unless it already ended) and return what it printed after that point."""
     if process.poll() is None:
         os.kill(process.pid, signal.SIGKILL)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == -signal.SIGKILL, (process.returncode, err)
-    return out
+    assert process.returncode == -signal.SIGKILL, (process.returncode, err.decode())
+    return out.decode()
 
 
 def _opens_through_cli(db: Path, env: dict[str, str]) -> list[dict[str, Any]]:
@@ -368,11 +376,11 @@ def test_killed_session_writer_keeps_every_acknowledged_session(tmp_path: Path) 
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
-            text=True,
+            bufsize=0,
             env=env,
         )
         try:
-            assert _read_line(writer, 60) == "ready\n"
+            assert _read_line(writer, 60) == b"ready\n"
             time.sleep(rng.uniform(0.02, 0.6))
             out = _kill(writer)
         finally:
