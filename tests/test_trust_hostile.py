@@ -6,8 +6,9 @@ Everything goes through the real command line (Typer's CliRunner in-process, or 
 4. Hostile input, property-based: random codes, names, notes, goal and task text (bidi
    marks, NUL, 25,000 characters, Rich markup, ANSI CSI/OSC, C1, Markdown/HTML, CSV
    formulas, SQL), random numbers and random dates. Never a traceback; exit 0, 1 or 2;
-   accepted text is stored exactly; NUL is always refused; nothing a terminal would
-   interpret reaches the output; the database stays consistent.
+   accepted text is stored exactly; NUL and non-UTF-8 bytes are always refused; nothing a
+   terminal would interpret reaches the output (usage errors included); the database
+   stays consistent.
 5. Broken environment: not-SQLite files, a truncated or foreign database, read-only
    file/directory/URI, a missing directory, a lock held past the busy timeout, a full
    disk. One `error:` line, a documented non-zero exit code, no traceback, and the
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -164,13 +166,16 @@ def query(db_path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
 
 def text_problems(value: str, what: str, *, required: bool) -> list[str]:
     """Why alliance must refuse this free text (empty: it must store it exactly)."""
+    problems = []
     if "\x00" in value:
-        return [f"{what} contains a NUL character"]
+        problems.append(f"{what} contains a NUL character")
+    if any("\ud800" <= ch <= "\udfff" for ch in value):  # argv bytes that were not UTF-8
+        problems.append(f"{what} is not valid UTF-8 text")
     if len(value) > MAX_TEXT:
-        return [f"{what} is longer than {MAX_TEXT} characters"]
+        problems.append(f"{what} is longer than {MAX_TEXT} characters")
     if required and not value.strip():
-        return [f"{what} is empty"]
-    return []
+        problems.append(f"{what} is empty")
+    return problems
 
 
 def stored_text(value: str) -> str | None:
@@ -297,8 +302,8 @@ def weighted(*choices: tuple[int, st.SearchStrategy[str]]) -> st.SearchStrategy[
 
 
 fragment = st.sampled_from(FRAGMENTS)
-# Lone surrogates (how Python spells argv bytes that are not UTF-8) have their own test,
-# test_arguments_that_are_not_utf8_are_refused_cleanly: kept out of the properties.
+# Lone surrogates (how Python spells argv bytes that are not UTF-8) come only from
+# `with_surrogate` below, never inside other text (Click's own messages echo those raw).
 any_char = st.characters(exclude_categories=["Cs"])
 any_but_nul = st.text(
     alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=6
@@ -320,9 +325,13 @@ long_hostile = st.tuples(
     ),
 ).map(_repeat)
 with_nul = st.tuples(short_hostile, short_hostile).map(lambda pair: pair[0] + "\x00" + pair[1])
-# Mostly text alliance must accept (hostile content, no NUL, not too long), sometimes a NUL
-# (12%) or a long text around and beyond the 20,000-character limit up to 25,000 (12%).
-hostile_text = weighted((6, short_hostile), (1, with_nul), (1, long_hostile))
+# How Python passes on argument bytes that are not UTF-8 (e.g. Latin-1 0xE9 -> U+DCE9).
+with_surrogate = st.tuples(short_hostile, st.sampled_from(["\udce9", "\udcff", "\ud800"])).map(
+    "".join
+)
+# Mostly text alliance must accept (hostile content, no NUL, not too long); 10% each with a
+# NUL, with a lone surrogate, or long (around and beyond 20,000 characters, up to 25,000).
+hostile_text = weighted((7, short_hostile), (1, with_nul), (1, with_surrogate), (1, long_hostile))
 
 printable_code = st.text(
     alphabet=st.characters(codec="ascii", categories=["L", "N", "P", "S"]),
@@ -356,6 +365,7 @@ bad_code = st.sampled_from(
         "P1\x1b[31m",
         "\x9b",
         "P1\x07",
+        "P\udcff",
         "A" * 65,
         "x" * 25_000,
         "",
@@ -444,11 +454,12 @@ wild_rating = st.one_of(
     ),
     st.text(alphabet=any_char, max_size=8),
 )
-rating_text = weighted((5, good_rating), (1, wild_rating))
+hundredths = st.integers(0, 1000).map(lambda n: str(Decimal(n) / 100))  # 7.25 no, 7.5 yes
+rating_text = weighted((5, good_rating), (1, hundredths), (1, wild_rating))
 
 
 def hostile(examples: int) -> Any:
-    """Settings of the property tests: one database per test, shared by its examples."""
+    """Settings of the property tests (each example runs on a fresh copy of the database)."""
     return settings(
         max_examples=examples,
         deadline=None,
@@ -458,6 +469,29 @@ def hostile(examples: int) -> Any:
 
 # =================================================================== 4. hostile input
 
+FreshCopy = Callable[[], contextlib.AbstractContextManager[Cli]]
+
+
+@pytest.fixture
+def fresh(p014: Cli, tmp_path: Path) -> FreshCopy:
+    """A new copy of the p014 database for each Hypothesis example: examples are independent
+    and replayable, and shrinking never grows one shared database."""
+    template = p014.db_path.read_bytes()
+    assert not Path(f"{p014.db_path}-wal").exists()
+    numbers = itertools.count()
+
+    @contextlib.contextmanager
+    def copy() -> Iterator[Cli]:
+        folder = tmp_path / f"example-{next(numbers)}"
+        folder.mkdir()
+        (folder / "alliance.db").write_bytes(template)
+        try:
+            yield Cli(folder / "alliance.db")
+        finally:
+            shutil.rmtree(folder)
+
+    return copy
+
 
 @hostile(40)
 @given(code=code_text, name=hostile_text, note=hostile_text, since=date_text)
@@ -465,76 +499,76 @@ def hostile(examples: int) -> Any:
 @example(code="P\u202e41", name="\x1b]0;t\x07", note="\x9b2J", since="2026-01-01")
 @example(code="P99", name="n" * MAX_TEXT, note="\u200f" * (MAX_TEXT + 1), since="2099-12-31")
 def test_patient_add_stores_hostile_text_exactly_and_shows_it_safely(
-    p014: Cli, code: str, name: str, note: str, since: str
+    fresh: FreshCopy, code: str, name: str, note: str, since: str
 ) -> None:
-    db = p014.db_path
-    existing = {row[0] for row in query(db, "SELECT code FROM patient")}
-    when, date_problem, date_maybe = date_problems(since)
-    problems = text_problems(name, "name", required=False)
-    problems += text_problems(note, "note", required=False)
-    problems += date_problem
-    code_problems = text_problems(code, "patient code", required=True)
-    maybe = list(date_maybe)
-    if not code_problems:
-        if len(code) > 64 or any(ch.isspace() for ch in code):
-            code_problems = ["at most 64 characters with no spaces"]
-        elif raw_controls(code):
-            code_problems = ["control characters"]
-        elif not code.isprintable():  # e.g. U+200F: refusing it is fine, storing it too
-            maybe.append("control characters")
-    if code in existing and not problems + code_problems:
-        # Make room so that most examples land (test_bad_input covers the duplicate); this
-        # also erases a patient under a hostile code.
-        erased = p014("patient", "delete", "--yes", "--", code)
-        assert_clean(erased, frozenset({0}))
-        existing.discard(code)
-    if code in existing:
-        maybe.append("already exists")
-    problems += code_problems
+    with fresh() as p014:
+        db = p014.db_path
+        existing = {row[0] for row in query(db, "SELECT code FROM patient")}
+        when, date_problem, date_maybe = date_problems(since)
+        problems = text_problems(name, "name", required=False)
+        problems += text_problems(note, "note", required=False)
+        problems += date_problem
+        code_problems = text_problems(code, "patient code", required=True)
+        maybe = list(date_maybe)
+        if not code_problems:
+            if len(code) > 64 or any(ch.isspace() for ch in code):
+                code_problems = ["at most 64 characters with no spaces"]
+            elif raw_controls(code):
+                code_problems = ["control characters"]
+            elif not code.isprintable():  # e.g. U+200F: refusing it is fine, storing it too
+                maybe.append("control characters")
+        if code in existing and not problems + code_problems:
+            # Make room so that most examples land (test_bad_input covers the duplicate); this
+            # also erases a patient under a hostile code.
+            erased = p014("patient", "delete", "--yes", "--", code)
+            assert_clean(erased, frozenset({0}))
+            existing.discard(code)
+        if code in existing:
+            maybe.append("already exists")
+        problems += code_problems
 
-    before = p014.dump()
-    added = p014(
-        "patient", "add", f"--name={name}", f"--note={note}", f"--since={since}", "--", code
-    )
-    if not check_outcome(added, problems, maybe):
-        assert p014.dump() == before, "a refused patient add changed the database"
+        before = p014.dump()
+        added = p014(
+            "patient", "add", f"--name={name}", f"--note={note}", f"--since={since}", "--", code
+        )
+        if not check_outcome(added, problems, maybe):
+            assert p014.dump() == before, "a refused patient add changed the database"
+            assert_consistent(db)
+            return
+
+        (row,) = query(db, "SELECT name, note, since FROM patient WHERE code = ?", code)
+        assert when is not None
+        assert row[0] == stored_text(name)
+        assert row[1] == stored_text(note)
+        assert row[2] == when.isoformat()
+        assert len(query(db, "SELECT id FROM patient")) == len(existing) + 1
+
+        as_json = p014("patient", "show", "--format", "json", "--", code)
+        assert_clean(as_json, frozenset({0}))
+        profile = json.loads(as_json.stdout)["patient"]
+        assert profile["code"] == code
+        assert profile["name"] == stored_text(name)
+        assert profile["note"] == stored_text(note)
+        assert profile["since"] == when.isoformat()
+
+        as_text = p014("patient", "show", "--", code)
+        assert_clean(as_text, frozenset({0}))
+        for value in (code, name, note):
+            if not value.strip():
+                continue  # blank: nothing stored, nothing shown
+            for line in shown(value, keep_newlines=True).split("\n"):
+                assert line in as_text.stdout, (line, as_text.stdout[:2000])
+
+        table = p014("patient", "list")
+        assert_clean(table, frozenset({0}))
+        assert shown(code, keep_newlines=False) in table.stdout
+        if name.strip():
+            assert shown(name, keep_newlines=False).rstrip() in table.stdout
+        listed = p014("patient", "list", "--format", "json")
+        assert_clean(listed, frozenset({0}))
+        by_code = {entry["code"]: entry for entry in json.loads(listed.stdout)}
+        assert by_code[code]["name"] == stored_text(name)
         assert_consistent(db)
-        return
-
-    (row,) = query(db, "SELECT name, note, since FROM patient WHERE code = ?", code)
-    assert when is not None
-    # Blank optional text may come back as "" or None here; see the dedicated test below.
-    assert row[0] == stored_text(name) or (not name.strip() and row[0] == "")
-    assert row[1] == stored_text(note) or (not note.strip() and row[1] == "")
-    assert row[2] == when.isoformat()
-    assert len(query(db, "SELECT id FROM patient")) == len(existing) + 1
-
-    as_json = p014("patient", "show", "--format", "json", "--", code)
-    assert_clean(as_json, frozenset({0}))
-    profile = json.loads(as_json.stdout)["patient"]
-    assert profile["code"] == code
-    assert profile["name"] in (stored_text(name), "" if not name.strip() else None)
-    assert profile["note"] in (stored_text(note), "" if not note.strip() else None)
-    assert profile["since"] == when.isoformat()
-
-    as_text = p014("patient", "show", "--", code)
-    assert_clean(as_text, frozenset({0}))
-    for value in (code, name, note):
-        if not value.strip():
-            continue  # blank: nothing stored, nothing shown
-        for line in shown(value, keep_newlines=True).split("\n"):
-            assert line in as_text.stdout, (line, as_text.stdout[:2000])
-
-    table = p014("patient", "list")
-    assert_clean(table, frozenset({0}))
-    assert shown(code, keep_newlines=False) in table.stdout
-    if name.strip():
-        assert shown(name, keep_newlines=False).rstrip() in table.stdout
-    listed = p014("patient", "list", "--format", "json")
-    assert_clean(listed, frozenset({0}))
-    by_code = {entry["code"]: entry for entry in json.loads(listed.stdout)}
-    assert by_code[code]["name"] in (stored_text(name), "" if not name.strip() else None)
-    assert_consistent(db)
 
 
 PROFILE_OPTIONS = [
@@ -551,28 +585,29 @@ PROFILE_OPTIONS = [
 @given(option=st.sampled_from(PROFILE_OPTIONS), value=hostile_text)
 @example(option=PROFILE_OPTIONS[1], value="[link=x]\x1b]8;;http://evil\x1b\\ok")
 def test_patient_edit_stores_hostile_text_exactly(
-    p014: Cli, option: tuple[str, str, str], value: str
+    fresh: FreshCopy, option: tuple[str, str, str], value: str
 ) -> None:
-    flag, column, what = option
-    db = p014.db_path
-    before = p014.dump()
-    edited = p014("patient", "edit", f"{flag}={value}", "--", "P014")
-    if not check_outcome(edited, text_problems(value, what, required=False), []):
-        assert p014.dump() == before
-        return
-    ((stored,),) = query(db, f"SELECT {column} FROM patient WHERE code = 'P014'")
-    assert stored == stored_text(value)  # blank clears the field
+    with fresh() as p014:
+        flag, column, what = option
+        db = p014.db_path
+        before = p014.dump()
+        edited = p014("patient", "edit", f"{flag}={value}", "--", "P014")
+        if not check_outcome(edited, text_problems(value, what, required=False), []):
+            assert p014.dump() == before
+            return
+        ((stored,),) = query(db, f"SELECT {column} FROM patient WHERE code = 'P014'")
+        assert stored == stored_text(value)  # blank clears the field
 
-    as_json = p014("patient", "show", "P014", "--format", "json")
-    assert_clean(as_json, frozenset({0}))
-    assert json.loads(as_json.stdout)["patient"][column] == stored_text(value)
+        as_json = p014("patient", "show", "P014", "--format", "json")
+        assert_clean(as_json, frozenset({0}))
+        assert json.loads(as_json.stdout)["patient"][column] == stored_text(value)
 
-    as_text = p014("patient", "show", "P014")
-    assert_clean(as_text, frozenset({0}))
-    if value.strip():
-        for line in shown(value, keep_newlines=True).split("\n"):
-            assert line in as_text.stdout
-    assert_consistent(db)
+        as_text = p014("patient", "show", "P014")
+        assert_clean(as_text, frozenset({0}))
+        if value.strip():
+            for line in shown(value, keep_newlines=True).split("\n"):
+                assert line in as_text.stdout
+        assert_consistent(db)
 
 
 @hostile(25)
@@ -580,59 +615,62 @@ def test_patient_edit_stores_hostile_text_exactly(
 @example(goal_text="# Run\n<b>5 km</b>", task_text="=1+1", target="9999-12-31", due="today")
 @example(goal_text="\x1b[31m", task_text="[/]", target="2026-W05-1", due="")
 def test_goal_and_task_text_stored_exactly_and_listed_safely(
-    p014: Cli, goal_text: str, task_text: str, target: str, due: str
+    fresh: FreshCopy, goal_text: str, task_text: str, target: str, due: str
 ) -> None:
-    db = p014.db_path
-    target_date, target_problem, target_maybe = date_problems(target)
-    before = p014.dump()
-    goal = p014("goal", "add", f"--target={target}", "--", "P014", goal_text)
-    goal_problems = text_problems(goal_text, "goal text", required=True) + target_problem
-    goal_id = None
-    if check_outcome(goal, goal_problems, target_maybe):
-        goal_id = int(goal.stdout.strip())
-        ((text, stored_target),) = query(db, "SELECT text, target FROM goal WHERE id = ?", goal_id)
-        assert text == goal_text
-        assert target_date is not None and stored_target == target_date.isoformat()
-    else:
-        assert p014.dump() == before
+    with fresh() as p014:
+        db = p014.db_path
+        target_date, target_problem, target_maybe = date_problems(target)
+        before = p014.dump()
+        goal = p014("goal", "add", f"--target={target}", "--", "P014", goal_text)
+        goal_problems = text_problems(goal_text, "goal text", required=True) + target_problem
+        goal_id = None
+        if check_outcome(goal, goal_problems, target_maybe):
+            goal_id = int(goal.stdout.strip())
+            ((text, stored_target),) = query(
+                db, "SELECT text, target FROM goal WHERE id = ?", goal_id
+            )
+            assert text == goal_text
+            assert target_date is not None and stored_target == target_date.isoformat()
+        else:
+            assert p014.dump() == before
 
-    due_date, due_problem, due_maybe = date_problems(due)
-    goal_option = [f"--goal={goal_id}"] if goal_id else []
-    before = p014.dump()
-    task = p014("task", "add", *goal_option, f"--due={due}", "--", "P014", task_text)
-    task_id = None
-    task_problems = text_problems(task_text, "task text", required=True) + due_problem
-    if check_outcome(task, task_problems, due_maybe):
-        task_id = int(task.stdout.strip())
-        ((text, stored_due, linked),) = query(
-            db, "SELECT text, due, goal_id FROM task WHERE id = ?", task_id
-        )
-        assert text == task_text
-        assert due_date is not None and stored_due == due_date.isoformat()
-        assert linked == goal_id
-    else:
-        assert p014.dump() == before
+        due_date, due_problem, due_maybe = date_problems(due)
+        goal_option = [f"--goal={goal_id}"] if goal_id else []
+        before = p014.dump()
+        task = p014("task", "add", *goal_option, f"--due={due}", "--", "P014", task_text)
+        task_id = None
+        task_problems = text_problems(task_text, "task text", required=True) + due_problem
+        if check_outcome(task, task_problems, due_maybe):
+            task_id = int(task.stdout.strip())
+            ((text, stored_due, linked),) = query(
+                db, "SELECT text, due, goal_id FROM task WHERE id = ?", task_id
+            )
+            assert text == task_text
+            assert due_date is not None and stored_due == due_date.isoformat()
+            assert linked == goal_id
+        else:
+            assert p014.dump() == before
 
-    goals_json = p014("goal", "list", "P014", "--all", "--format", "json")
-    assert_clean(goals_json, frozenset({0}))
-    goals = {entry["id"]: entry for entry in json.loads(goals_json.stdout)}
-    tasks_json = p014("task", "list", "P014", "--all", "--format", "json")
-    assert_clean(tasks_json, frozenset({0}))
-    tasks = {entry["id"]: entry for entry in json.loads(tasks_json.stdout)}
-    goals_table = p014("goal", "list", "P014")
-    assert_clean(goals_table, frozenset({0}))
-    tasks_table = p014("task", "list", "P014")
-    assert_clean(tasks_table, frozenset({0}))
-    if goal_id is not None:
-        assert goals[goal_id]["text"] == goal_text
-        assert shown(goal_text, keep_newlines=False) in goals_table.stdout
-    if task_id is not None:
-        assert tasks[task_id]["text"] == task_text
-        assert tasks[task_id]["goal_id"] == goal_id
-        assert shown(task_text, keep_newlines=False) in tasks_table.stdout
-    shown_patient = p014("patient", "show", "P014")
-    assert_clean(shown_patient, frozenset({0}))
-    assert_consistent(db)
+        goals_json = p014("goal", "list", "P014", "--all", "--format", "json")
+        assert_clean(goals_json, frozenset({0}))
+        goals = {entry["id"]: entry for entry in json.loads(goals_json.stdout)}
+        tasks_json = p014("task", "list", "P014", "--all", "--format", "json")
+        assert_clean(tasks_json, frozenset({0}))
+        tasks = {entry["id"]: entry for entry in json.loads(tasks_json.stdout)}
+        goals_table = p014("goal", "list", "P014")
+        assert_clean(goals_table, frozenset({0}))
+        tasks_table = p014("task", "list", "P014")
+        assert_clean(tasks_table, frozenset({0}))
+        if goal_id is not None:
+            assert goals[goal_id]["text"] == goal_text
+            assert shown(goal_text, keep_newlines=False) in goals_table.stdout
+        if task_id is not None:
+            assert tasks[task_id]["text"] == task_text
+            assert tasks[task_id]["goal_id"] == goal_id
+            assert shown(task_text, keep_newlines=False) in tasks_table.stdout
+        shown_patient = p014("patient", "show", "P014")
+        assert_clean(shown_patient, frozenset({0}))
+        assert_consistent(db)
 
 
 @hostile(50)
@@ -657,7 +695,7 @@ def test_goal_and_task_text_stored_exactly_and_listed_safely(
 @example(
     note="ok",
     bond="nan",
-    goal="1e1",
+    goal="9.99",
     task="1E-999999999",
     when="2026-03-04",
     rater="therapist",
@@ -673,7 +711,7 @@ def test_goal_and_task_text_stored_exactly_and_listed_safely(
     rich=False,
 )
 def test_session_add_hostile_note_numbers_and_dates(
-    p014: Cli,
+    fresh: FreshCopy,
     monkeypatch: pytest.MonkeyPatch,
     note: str,
     bond: str,
@@ -683,73 +721,74 @@ def test_session_add_hostile_note_numbers_and_dates(
     rater: str,
     rich: bool,
 ) -> None:
-    import alliance_cli.render.tables as tables
+    with fresh() as p014:
+        import alliance_cli.render.tables as tables
 
-    db = p014.db_path
-    session_date, problems, maybe = date_problems(when)
-    problems += text_problems(note, "note", required=False)
-    scores = {}
-    for dimension, typed in (("bond", bond), ("goal", goal), ("task", task)):
-        scores[dimension] = expected_rating(typed)
-        if scores[dimension] is None:
-            problems.append(f"{dimension} rating")
-    if session_date is not None:
-        taken = query(
-            db,
-            "SELECT id FROM session_rating WHERE patient_id = 1 AND date = ? AND rater = ?",
-            session_date.isoformat(),
-            rater,
-        )
-        if session_date > TODAY:
-            problems.append("is in the future")
-        elif session_date < SINCE:
-            problems.append("before the start of care")
-        elif taken:  # free the slot (test_bad_input covers the clash), so most examples land
-            p014.ok("session", "delete", str(taken[0][0]), "--yes")
+        db = p014.db_path
+        session_date, problems, maybe = date_problems(when)
+        problems += text_problems(note, "note", required=False)
+        scores = {}
+        for dimension, typed in (("bond", bond), ("goal", goal), ("task", task)):
+            scores[dimension] = expected_rating(typed)
+            if scores[dimension] is None:
+                problems.append(f"{dimension} rating")
+        if session_date is not None:
+            taken = query(
+                db,
+                "SELECT id FROM session_rating WHERE patient_id = 1 AND date = ? AND rater = ?",
+                session_date.isoformat(),
+                rater,
+            )
+            if session_date > TODAY:
+                problems.append("is in the future")
+            elif session_date < SINCE:
+                problems.append("before the start of care")
+            elif taken:  # free the slot (test_bad_input covers the clash), so most examples land
+                p014.ok("session", "delete", str(taken[0][0]), "--yes")
 
-    with monkeypatch.context() as patch:
-        if rich:  # draw tables with Rich, as on a terminal (colour stays off: not a tty)
-            patch.setattr(tables, "wants_rich", lambda stream: True)
-            patch.setenv("COLUMNS", "160")
-        before = p014.dump()
-        added = p014(
-            "session",
-            "add",
-            f"--date={when}",
-            f"--bond={bond}",
-            f"--goal={goal}",
-            f"--task={task}",
-            f"--rater={rater}",
-            f"--note={note}",
-            "--",
-            "P014",
-        )
-        accepted = check_outcome(added, problems, maybe)
-        if not accepted:
-            assert p014.dump() == before
-        listed = p014("session", "list", "P014")
-        assert_clean(listed, frozenset({0}))
-        shown_patient = p014("patient", "show", "P014")
-        assert_clean(shown_patient, frozenset({0}))
-    listed_json = p014("session", "list", "P014", "--format", "json")
-    assert_clean(listed_json, frozenset({0}))
-    if accepted:
-        assert session_date is not None
-        ((session_id, b, g, t, stored_note),) = query(
-            db,
-            "SELECT id, bond, goal, task, note FROM session_rating "
-            "WHERE patient_id = 1 AND date = ? AND rater = ?",
-            session_date.isoformat(),
-            rater,
-        )
-        assert (b, g, t) == (scores["bond"], scores["goal"], scores["task"])
-        assert stored_note == stored_text(note)
-        (entry,) = [s for s in json.loads(listed_json.stdout) if s["id"] == session_id]
-        assert entry["note"] == stored_text(note)
-        assert (entry["bond"], entry["goal"], entry["task"]) == (b, g, t)
-        if note.strip() and not rich:
-            assert shown(note, keep_newlines=False).rstrip() in listed.stdout
-    assert_consistent(db)
+        with monkeypatch.context() as patch:
+            if rich:  # draw tables with Rich, as on a terminal (colour stays off: not a tty)
+                patch.setattr(tables, "wants_rich", lambda stream: True)
+                patch.setenv("COLUMNS", "160")
+            before = p014.dump()
+            added = p014(
+                "session",
+                "add",
+                f"--date={when}",
+                f"--bond={bond}",
+                f"--goal={goal}",
+                f"--task={task}",
+                f"--rater={rater}",
+                f"--note={note}",
+                "--",
+                "P014",
+            )
+            accepted = check_outcome(added, problems, maybe)
+            if not accepted:
+                assert p014.dump() == before
+            listed = p014("session", "list", "P014")
+            assert_clean(listed, frozenset({0}))
+            shown_patient = p014("patient", "show", "P014")
+            assert_clean(shown_patient, frozenset({0}))
+        listed_json = p014("session", "list", "P014", "--format", "json")
+        assert_clean(listed_json, frozenset({0}))
+        if accepted:
+            assert session_date is not None
+            ((session_id, b, g, t, stored_note),) = query(
+                db,
+                "SELECT id, bond, goal, task, note FROM session_rating "
+                "WHERE patient_id = 1 AND date = ? AND rater = ?",
+                session_date.isoformat(),
+                rater,
+            )
+            assert (b, g, t) == (scores["bond"], scores["goal"], scores["task"])
+            assert stored_note == stored_text(note)
+            (entry,) = [s for s in json.loads(listed_json.stdout) if s["id"] == session_id]
+            assert entry["note"] == stored_text(note)
+            assert (entry["bond"], entry["goal"], entry["task"]) == (b, g, t)
+            if note.strip() and not rich:
+                assert shown(note, keep_newlines=False).rstrip() in listed.stdout
+        assert_consistent(db)
 
 
 TEXT_COMMANDS: list[Callable[[str], tuple[str, ...]]] = [
@@ -780,15 +819,16 @@ TEXT_COMMANDS: list[Callable[[str], tuple[str, ...]]] = [
     after=short_hostile,
 )
 def test_nul_anywhere_is_refused_with_a_clear_message(
-    p014: Cli, command: Callable[[str], tuple[str, ...]], before: str, after: str
+    fresh: FreshCopy, command: Callable[[str], tuple[str, ...]], before: str, after: str
 ) -> None:
-    snapshot = p014.dump()
-    result = p014(*command(before + "\x00" + after))
-    assert_clean(result, frozenset({1}))
-    line = error_line(result.stderr)
-    assert "contains a NUL character" in line, line
-    assert result.stdout == ""
-    assert p014.dump() == snapshot
+    with fresh() as p014:
+        snapshot = p014.dump()
+        result = p014(*command(before + "\x00" + after))
+        assert_clean(result, frozenset({1}))
+        line = error_line(result.stderr)
+        assert "contains a NUL character" in line, line
+        assert result.stdout == ""
+        assert p014.dump() == snapshot
 
 
 @settings(
@@ -927,18 +967,20 @@ def assert_refused_as_storage_error(result: Result, *needles: str) -> str:
     return line
 
 
-NOT_SQLITE = {
-    "random-bytes": random.Random(1).randbytes(8192),
-    "sqlite-magic-then-garbage": SQLITE_MAGIC + random.Random(2).randbytes(8192 - 16),
-    "header-only": SQLITE_MAGIC + b"\x10\x00",
-    "text-file": b"my private notes\nsecond line\n",
-    "zeros": bytes(4096),
+NOT_SQLITE = "not a SQLite file"  # alliance looks at the header before SQLite opens it
+DAMAGED = "damaged or not a SQLite database"  # SQLite's own verdict
+BROKEN_FILES = {
+    "random-bytes": (random.Random(1).randbytes(8192), NOT_SQLITE),
+    "text-file": (b"my private notes\nsecond line\n", NOT_SQLITE),
+    "zeros": (bytes(4096), NOT_SQLITE),
+    "sqlite-magic-then-garbage": (SQLITE_MAGIC + random.Random(2).randbytes(8176), DAMAGED),
+    "header-only": (SQLITE_MAGIC + b"\x10\x00", DAMAGED),
 }
 
 
-@pytest.mark.parametrize("content", list(NOT_SQLITE.values()), ids=list(NOT_SQLITE))
+@pytest.mark.parametrize(("content", "says"), list(BROKEN_FILES.values()), ids=list(BROKEN_FILES))
 def test_a_file_that_is_not_an_alliance_database_is_refused_and_untouched(
-    tmp_path: Path, content: bytes
+    tmp_path: Path, content: bytes, says: str
 ) -> None:
     clinic = tmp_path / "clinic"
     clinic.mkdir()
@@ -948,7 +990,7 @@ def test_a_file_that_is_not_an_alliance_database_is_refused_and_untouched(
     before = directory_state(clinic)
     for args in broken_commands(tmp_path):
         result = Cli(target)(*args)
-        assert_refused_as_storage_error(result, "not a SQLite", "damaged or not a SQLite")
+        assert_refused_as_storage_error(result, says)
         assert directory_state(clinic) == before, args
     assert list((tmp_path / "elsewhere").iterdir()) == []
 
@@ -963,7 +1005,7 @@ def test_a_truncated_database_is_refused_and_untouched(tmp_path: Path) -> None:
     before = directory_state(target.parent)
     for args in broken_commands(tmp_path):
         result = Cli(target)(*args)
-        assert_refused_as_storage_error(result, "damaged or not a SQLite")
+        assert_refused_as_storage_error(result, DAMAGED)
         assert directory_state(target.parent) == before, args
     assert list((tmp_path / "elsewhere").iterdir()) == []
 
@@ -1273,7 +1315,7 @@ def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(
             result = p014(*args)
             elapsed = time.monotonic() - started
             assert_refused_as_storage_error(result, "busy")
-            assert 0.9 <= elapsed < 10, elapsed  # waited the (patched) timeout, not 15 s
+            assert 0.9 <= elapsed < 5, elapsed  # waited the (patched) timeout, not 15 s
         # WAL: readers are not blocked by a writer.
         assert "P014" in p014.ok("patient", "list").stdout
     assert p014.dump() == before
