@@ -27,6 +27,13 @@ class DatabaseLocation:
     path: Path | None  # the SQLite file, or None for a server database / in-memory
     source: str  # "--db", "ALLIANCE_DB" or "default"
     is_default: bool
+    read_only_url: bool = False  # `?mode=ro` in a sqlite URL
+
+    def read_only(self) -> bool:
+        """True when alliance must not write: `?mode=ro`, or a file we may not write."""
+        if self.read_only_url:
+            return True
+        return self.path is not None and self.path.exists() and not os.access(self.path, os.W_OK)
 
     def display(self) -> str:
         """The location as shown to users: the file path, or the URL without password."""
@@ -58,15 +65,73 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def sqlite_path_from_url(url: str) -> Path | None:
-    """The file behind a `sqlite:///...` URL, or None (server database, memory)."""
-    prefix, sep, rest = url.partition(":///")
+class UnsupportedUrl(ValueError):
+    """A `sqlite://` URL with options alliance does not understand."""
+
+
+@dataclass(frozen=True)
+class SqliteTarget:
+    """What a `sqlite:` URL points at: a file (None: in memory) and whether read-only."""
+
+    path: Path | None
+    read_only: bool = False
+
+
+SQLITE_MODES = {"ro": True, "rw": False, "rwc": False}
+
+
+def parse_sqlite_url(url: str) -> SqliteTarget | None:
+    """Understand `sqlite:///PATH`, `sqlite:////abs/PATH` and SQLAlchemy's URI form
+    `sqlite:///file:PATH?mode=ro&uri=true`; None for other databases.
+
+    The query string is never part of the file name: `?mode=ro` makes the file read-only,
+    `uri=true` is accepted, anything else raises UnsupportedUrl.
+    """
+    from urllib.parse import parse_qsl, unquote
+
+    prefix, sep, rest = url.partition("://")
     if not sep or not prefix.startswith("sqlite"):
         return None
-    rest = rest.split("?", 1)[0]
+    if rest in ("", "/") or not rest.startswith("/"):
+        return SqliteTarget(None) if rest in ("", "/") else _unsupported(url)
+    rest, _, query = rest[1:].partition("?")
+    read_only = False
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key == "mode" and value in SQLITE_MODES:
+            read_only = SQLITE_MODES[value]
+        elif key == "uri" and value.lower() in ("true", "1"):
+            continue
+        else:
+            _unsupported(url)
+    if rest.startswith("file:"):
+        rest = unquote(rest.removeprefix("file:"))
     if rest in ("", ":memory:"):
+        return SqliteTarget(None)
+    return SqliteTarget(Path(rest), read_only)
+
+
+def _unsupported(url: str) -> SqliteTarget:
+    raise UnsupportedUrl(redact_url(url))
+
+
+def sqlite_path_from_url(url: str) -> Path | None:
+    """The file behind a `sqlite:///...` URL, or None (server database, memory)."""
+    try:
+        target = parse_sqlite_url(url)
+    except UnsupportedUrl:
         return None
-    return Path(rest)
+    return target.path if target is not None else None
+
+
+def sqlite_uri(path: Path, *, read_only: bool = False, immutable: bool = False) -> str:
+    """The `file:` URI that sqlite3 opens for `path` (`?` and `#` in names escaped).
+
+    Never `mode=rwc`: alliance creates database files itself (0600) before opening them.
+    """
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.absolute()), safe='/')}?mode={'ro' if read_only else 'rw'}"
+    return uri + "&immutable=1" if immutable else uri
 
 
 def redact_url(url: str) -> str:
@@ -84,7 +149,13 @@ def resolve_database(option: str | None) -> DatabaseLocation:
     for source, value in (("--db", option), (DB_ENV, os.environ.get(DB_ENV))):
         if value:
             if is_url(value):
-                return DatabaseLocation(value, sqlite_path_from_url(value), source, False)
+                try:
+                    target = parse_sqlite_url(value)
+                except UnsupportedUrl:
+                    target = None  # opening it reports the problem
+                if target is None:
+                    return DatabaseLocation(value, None, source, False)
+                return DatabaseLocation(value, target.path, source, False, target.read_only)
             path = Path(value).expanduser().absolute()
             return DatabaseLocation(sqlite_url(path), path, source, False)
     path = default_db_path()

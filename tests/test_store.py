@@ -114,3 +114,80 @@ def test_session_add_prompts_on_a_real_terminal(tmp_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         row = conn.execute("SELECT bond, goal, task FROM session_rating WHERE id = 2").fetchone()
     assert row == (8.0, 7.0, 6.5)
+
+
+# ------------------------------------------------------------------ sqlite URLs
+
+
+@pytest.mark.parametrize(
+    ("url", "path", "read_only"),
+    [
+        ("sqlite:////srv/a.db", "/srv/a.db", False),
+        ("sqlite+pysqlite:////srv/a.db", "/srv/a.db", False),
+        ("sqlite:///rel/a.db", "rel/a.db", False),
+        ("sqlite:////srv/a.db?mode=ro&uri=true", "/srv/a.db", True),
+        ("sqlite:///file:/srv/a.db?mode=ro&uri=true", "/srv/a.db", True),
+        ("sqlite:///file:/srv/with%20space%3F.db?uri=true", "/srv/with space?.db", False),
+        ("sqlite:////srv/a.db?mode=rw", "/srv/a.db", False),
+    ],
+)
+def test_sqlite_urls_name_the_file_without_their_options(
+    url: str, path: str, read_only: bool
+) -> None:
+    from alliance_cli.paths import SqliteTarget, parse_sqlite_url
+
+    assert parse_sqlite_url(url) == SqliteTarget(Path(path), read_only)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?uri=true"],
+)
+def test_memory_urls_have_no_file(url: str) -> None:
+    from alliance_cli.paths import parse_sqlite_url
+
+    target = parse_sqlite_url(url)
+    assert target is not None and target.path is None
+
+
+def test_other_databases_are_not_sqlite_files() -> None:
+    from alliance_cli.paths import parse_sqlite_url
+
+    assert parse_sqlite_url("postgresql+psycopg://me@localhost/clinic") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:////srv/a.db?timeout=0", "sqlite:////srv/a.db?mode=memory", "sqlite://x"],
+)
+def test_unknown_sqlite_url_options_are_refused_cleanly(url: str, tmp_path: Path) -> None:
+    from alliance_cli.paths import UnsupportedUrl, parse_sqlite_url
+
+    with pytest.raises(UnsupportedUrl):
+        parse_sqlite_url(url)
+    from typer.testing import CliRunner
+
+    from alliance_cli.cli.app import app
+
+    result = CliRunner().invoke(app, ["--db", url, "patient", "list"])
+    assert result.exit_code == 4
+    assert result.stderr.startswith("error: cannot understand the database URL")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_read_only_url_needing_an_upgrade_is_refused_untouched(tmp_path: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from alliance_cli.cli.app import app
+
+    old = tmp_path / "clinic" / "old.db"
+    old.parent.mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "schema-0001.db", old)
+    before = old.read_bytes()
+    result = CliRunner().invoke(app, ["--db", f"sqlite:///{old}?mode=ro", "patient", "list"])
+    assert result.exit_code == 4
+    assert "needs a schema upgrade" in result.stderr and "read-only" in result.stderr
+    assert old.read_bytes() == before
+    assert sorted(p.name for p in old.parent.iterdir()) == ["old.db"]

@@ -1123,11 +1123,6 @@ def test_a_read_only_database_file_refuses_writes_and_still_reads(
         target.chmod(0o600)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: every connection switches the file to WAL (a write), "
-    "so a read-only database cannot even be read",
-)
 def test_reading_a_read_only_database_does_not_break_it_once_writable_again(
     tmp_path: Path, unprivileged: tuple[str, ...]
 ) -> None:
@@ -1171,10 +1166,6 @@ def test_a_read_only_directory_refuses_cleanly(
         target.parent.chmod(0o700)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: --db does not understand sqlite:///file:...?mode=ro&uri=true URLs",
-)
 def test_a_read_only_sqlite_uri_reads_and_refuses_writes(tmp_path: Path) -> None:
     """SQLAlchemy's documented read-only form, `sqlite:///file:PATH?mode=ro&uri=true`.
 
@@ -1192,10 +1183,6 @@ def test_a_read_only_sqlite_uri_reads_and_refuses_writes(tmp_path: Path) -> None
     assert directory_state(target.parent) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: --db takes the query string of a sqlite URL as part of the file name",
-)
 def test_a_url_with_query_options_opens_the_file_it_names(tmp_path: Path) -> None:
     """alliance checks (magic, directory) `PATH` of `sqlite:////PATH?...`: the file it then
     opens must be PATH, never a new database called `PATH?mode=ro` next to it."""
@@ -1235,11 +1222,6 @@ def test_a_missing_directory_is_refused_for_reads_and_env_too(
     assert not (tmp_path / "gone").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known inconsistency: backup exits 1, export and summary exit 4 "
-    "for a missing output directory",
-)
 def test_writing_output_into_a_missing_directory_is_one_consistent_error(
     p014: Cli, tmp_path: Path
 ) -> None:
@@ -1518,11 +1500,6 @@ def test_with_debug_the_internal_error_propagates(private_clinic: Cli, kind: str
     assert "internal error" not in loud.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a corrupted (text) score in the database is listed as text "
-    "in JSON instead of failing cleanly",
-)
 def test_json_scores_stay_numbers_or_the_listing_fails_cleanly(private_clinic: Cli) -> None:
     """README: in --format json "scores are numbers". A text in the bond column must not
     come out as a JSON string (with stored text in it) under exit 0."""

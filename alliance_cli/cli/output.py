@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from alliance_cli.errors import Conflict, StorageError
+from alliance_cli.errors import Conflict, InvalidInput
 from alliance_cli.render.console import message
 
 
@@ -18,13 +18,13 @@ def deliver(text: str, output: Path | None, *, force: bool = False) -> None:
 
     target = output.expanduser()
     if not target.parent.is_dir():
-        raise StorageError(f"directory {target.parent} does not exist")
+        raise InvalidInput(f"directory {target.parent} does not exist", "create it first")
     try:
         write_private_file(target, text if text.endswith("\n") else text + "\n", force=force)
     except FileExistsError:
         raise Conflict(f"{target} already exists", "pass --force to replace it") from None
     except PermissionError:
-        raise StorageError(f"cannot write {target}", "check the directory's permissions") from None
+        raise InvalidInput(f"cannot write {target}", "check the directory's permissions") from None
     except OSError as error:
-        raise StorageError(f"cannot write {target}: {error.strerror}") from None
+        raise InvalidInput(f"cannot write {target}: {error.strerror}") from None
     message(f"Wrote {target}.")

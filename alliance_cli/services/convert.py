@@ -13,6 +13,7 @@ from alliance_cli.domain.records import (
     TaskRecord,
     TaskReviewRecord,
 )
+from alliance_cli.errors import StorageError
 from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
 
 
@@ -76,13 +77,24 @@ def session_record(rating: SessionRating, code: str) -> SessionRecord:
         date=rating.date,
         rater=rating.rater,
         instrument=rating.instrument,
-        bond=rating.bond,
-        goal=rating.goal,
-        task=rating.task,
+        bond=stored_score(rating.bond),
+        goal=stored_score(rating.goal),
+        task=stored_score(rating.task),
         items=tuple(float(x) for x in rating.items),
         note=rating.note,
-        total=rating.total,
+        total=stored_score(rating.total),
         extra=dict(rating.extra or {}),
+    )
+
+
+def stored_score(value: object) -> float:
+    """A score read back from the database; text there (a damaged file) is refused rather
+    than passed on as if it were a score."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise StorageError(
+        "the database holds a damaged score (not a number)",
+        "run `alliance doctor`, or restore a backup",
     )
 
 

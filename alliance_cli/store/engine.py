@@ -8,19 +8,26 @@ parameters are hidden from error messages so they never echo patient data.
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 from alliance_cli.errors import Conflict, StorageError
 from alliance_cli.paths import (
     DatabaseLocation,
+    UnsupportedUrl,
     create_private_file,
     ensure_private_dir,
+    parse_sqlite_url,
+    redact_url,
+    sqlite_uri,
 )
 
 BUSY_TIMEOUT_SECONDS = 15
@@ -29,23 +36,69 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
-    """An engine with the project's safety settings (see module docstring)."""
-    is_sqlite = url.startswith("sqlite")
-    connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_SECONDS} if is_sqlite else {}
-    engine = create_engine(url, hide_parameters=True, connect_args=connect_args)
-    if is_sqlite:
-        _install_sqlite_listeners(engine, foreign_keys=foreign_keys)
+    """An engine with the project's safety settings (see module docstring).
+
+    A SQLite file is opened through its `file:` URI (never created by the driver), and
+    read-only when the URL says `mode=ro` or the file is not writable for this user.
+    """
+    try:
+        target = parse_sqlite_url(url)
+    except UnsupportedUrl:
+        raise url_not_understood(url) from None
+    if target is None:
+        return create_engine(url, hide_parameters=True)
+    if target.path is None:
+        engine = create_engine(
+            url, hide_parameters=True, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}
+        )
+        _install_sqlite_listeners(engine, foreign_keys=foreign_keys, read_only=False)
+        return engine
+    path = target.path
+    # A file we may not write is opened read-only; if nothing is pending in its WAL, as
+    # immutable, so no -wal/-shm files are created (with the file's read-only mode, they
+    # would keep the database read-only after its permissions are fixed). `mode=ro` on a
+    # writable file keeps a normal connection that refuses writes (PRAGMA query_only):
+    # it still sees concurrent writers correctly and leaves no files behind.
+    unwritable = path.exists() and not os.access(path, os.W_OK)
+    uri = sqlite_uri(path, read_only=unwritable, immutable=unwritable and not has_wal_content(path))
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+
+    engine = create_engine(
+        "sqlite+pysqlite://", creator=connect, poolclass=QueuePool, hide_parameters=True
+    )
+    read_only = unwritable or target.read_only
+    _install_sqlite_listeners(engine, foreign_keys=foreign_keys, read_only=read_only)
     return engine
 
 
-def _install_sqlite_listeners(engine: Engine, *, foreign_keys: bool) -> None:
+def has_wal_content(path: Path) -> bool:
+    """True when `path`'s write-ahead log holds pages not yet copied into the file."""
+    try:
+        return Path(f"{path}-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def url_not_understood(url: str) -> StorageError:
+    return StorageError(
+        f"cannot understand the database URL {redact_url(url)}",
+        "give a file path or a SQLAlchemy URL such as sqlite:///path/to/alliance.db",
+    )
+
+
+def _install_sqlite_listeners(engine: Engine, *, foreign_keys: bool, read_only: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction begins.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only = ON")
+        else:  # switching to WAL writes the file header
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.close()
@@ -88,6 +141,7 @@ class Database:
     def __init__(self, engine: Engine, location: DatabaseLocation) -> None:
         self.engine = engine
         self.location = location
+        self.read_only = location.read_only()
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
 
     @contextmanager
@@ -104,6 +158,11 @@ class Database:
         every change is written to the audit trail (and the undo stack) in the same
         transaction.
         """
+        if self.read_only:
+            raise StorageError(
+                "the database is read-only: nothing was changed",
+                "check the file's permissions, or drop mode=ro from the URL",
+            )
         with self._transaction(self._writer) as session:
             session.connection()
             if action is not None:
@@ -140,6 +199,8 @@ def prepare_sqlite_file(location: DatabaseLocation) -> None:
         ensure_private_dir(parent)
     elif not parent.is_dir():
         raise StorageError(f"directory {parent} does not exist", "create it first, or fix --db")
+    if location.read_only_url and not path.exists():
+        raise StorageError(f"{path} does not exist", "a read-only URL (mode=ro) cannot create it")
     if path.is_dir():
         raise StorageError(f"{path} is a directory, not a database file")
     try:
@@ -163,10 +224,10 @@ def prepare_sqlite_file(location: DatabaseLocation) -> None:
 
 def _refuse_foreign_sqlite(path: Path) -> None:
     """Look, read-only, before our connections switch the file to WAL (a write)."""
-    import sqlite3
-
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)) as conn:
+        immutable = not os.access(path, os.W_OK) and not has_wal_content(path)
+        uri = sqlite_uri(path, read_only=True, immutable=immutable)
+        with closing(sqlite3.connect(uri, uri=True, timeout=1)) as conn:
             tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
     except sqlite3.Error:
         return  # locked, damaged...: the engine reports it with the usual messages
@@ -185,10 +246,7 @@ def open_database(location: DatabaseLocation, *, migrate: bool = True) -> Databa
     try:
         engine = make_engine(location.url)
     except exc.ArgumentError:
-        raise StorageError(
-            f"cannot understand the database URL {location.display()}",
-            "give a file path or a SQLAlchemy URL such as sqlite:///path/to/alliance.db",
-        ) from None
+        raise url_not_understood(location.url) from None
     except ImportError as error:
         raise StorageError(
             f"the driver for {location.display()} is not installed ({error.name})"

@@ -50,6 +50,11 @@ def ensure_schema(engine: Engine, location: DatabaseLocation) -> str:
             f"the database has schema {current}, newer than this alliance understands",
             "upgrade alliance (pip install -U alliance-cli)",
         )
+    if location.read_only():
+        raise StorageError(
+            f"the database needs a schema upgrade to {SCHEMA_HEAD} but is read-only",
+            "make it writable once so alliance can upgrade it",
+        )
     backup = None
     if populated and location.path is not None:
         backup = backup_before_upgrade(engine, location.path, current or "none")
