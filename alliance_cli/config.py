@@ -73,6 +73,7 @@ class Settings:
     instruments: dict[str, Instrument]
     rules: RuleSet
     sources: dict[str, str] = field(default_factory=dict)  # "thresholds.quick.low_total" -> "file"
+    clinician: str | None = None  # general.clinician: who you are on a shared SQLite file
 
     def instrument(self, name: str) -> Instrument:
         try:
@@ -114,8 +115,11 @@ def _settings(path: Path, exists: bool, data: dict[str, Any]) -> Settings:
         instruments[name] = _instrument(name, _as_table(spec, f"instruments.{name}", fail), fail)
 
     sources: dict[str, str] = {}
-    general_data = _table(data, "general", fail)
+    general_data = dict(_table(data, "general", fail))
     general_values: dict[str, int] = {}
+    clinician = general_data.pop("clinician", None) if general_data else None
+    if clinician is not None and (not isinstance(clinician, str) or not clinician.strip()):
+        raise fail("general.clinician", "must be a non-empty text")
     for key in GENERAL_FIELDS:
         full = f"general.{key}"
         if key in general_data:
@@ -154,6 +158,7 @@ def _settings(path: Path, exists: bool, data: dict[str, Any]) -> Settings:
         instruments=instruments,
         rules=RuleSet(thresholds=thresholds, general=GeneralRules(**general_values)),
         sources=sources,
+        clinician=clinician,
     )
 
 

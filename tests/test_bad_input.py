@@ -54,7 +54,7 @@ Needles = tuple[str, ...]
 
 
 def snapshot(cli: Cli) -> tuple[list[str], bytes]:
-    return cli.dump(), cli.db_path.read_bytes()
+    return cli.dump(), cli.db_path.read_bytes() if cli.is_sqlite else b""
 
 
 def describe(result: Result) -> str:
@@ -611,7 +611,7 @@ def run_process(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, "-m", "alliance_cli", "--db", str(cli.db_path), *args],
+        [sys.executable, "-m", "alliance_cli", "--db", cli.db, *args],
         env=env,
         cwd=REPO_ROOT,
         stdin=subprocess.DEVNULL,

@@ -78,7 +78,7 @@ def test_streamed_period_flags_equal_the_pure_path(history: History, start: int,
 
 
 def test_caseload_flags_equal_each_patients_flags(cli: Cli) -> None:
-    cli.db_path.parent.mkdir(parents=True)
+    cli.make_room()
     values = {"A": [9, 9, 9, 4], "B": [8, 7.5, 7, 6, 5.5, 5], "C": [8, 8, 8, 3.5, 8]}
     today = date.today()
     for code, series in values.items():

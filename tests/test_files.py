@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from alliance_cli.paths import resolve_database
 from tests.conftest import Cli
+
+pytestmark = pytest.mark.sqlite_only  # these tests are about the SQLite file itself
 
 
 def mode(path: Path) -> int:

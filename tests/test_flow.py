@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import pytest
+
+from alliance_cli.clinician import os_user
 from tests.conftest import Cli
 
 PATIENT_KEYS = {
@@ -19,6 +22,7 @@ PATIENT_KEYS = {
     "trend",
     "alerts",
     "watch",
+    "clinician",
 }
 SESSION_KEYS = {
     "id",
@@ -39,7 +43,7 @@ TASK_KEYS = {"id", "patient", "goal_id", "text", "status", "due", "reviews"}
 
 
 def test_readme_flow_stores_everything_and_reports_changes(cli: Cli) -> None:
-    cli.db_path.parent.mkdir(parents=True)
+    cli.make_room()
     added = cli.ok(
         "patient",
         "add",
@@ -145,6 +149,7 @@ def test_readme_flow_stores_everything_and_reports_changes(cli: Cli) -> None:
             "trend": "flat",
             "alerts": 0,
             "watch": 0,
+            "clinician": os_user() if cli.is_sqlite else "postgres",
         }
     ]
     assert set(patients[0]) == PATIENT_KEYS
@@ -274,7 +279,8 @@ def test_goal_and_task_status_and_edit(p014: Cli) -> None:
     assert json.loads(p014.ok("goal", "list", "P014", "--format", "json").stdout) == []
     goals = json.loads(p014.ok("goal", "list", "P014", "--all", "--format", "json").stdout)
     assert goals[0]["status"] == "achieved"
-    assert p014.rows("goal_review")[0][2:] == (date.today().isoformat(), "achieved", "ran 5 km")
+    review = [str(value) for value in p014.rows("goal_review")[0][2:]]
+    assert review == [date.today().isoformat(), "achieved", "ran 5 km"]
     p014.ok("goal", "edit", "1", "--text", "Run 10 km", "--target", "2027-06-01")
     p014.ok("task", "status", "1", "completed")
     p014.ok("task", "edit", "1", "--text", "Hip exercises, daily")
@@ -344,7 +350,7 @@ def test_session_add_does_not_prompt_when_it_cannot_store(p014: Cli, monkeypatch
 
 def test_where_reports_location_schema_and_counts(p014: Cli) -> None:
     info = json.loads(p014.ok("where", "--format", "json").stdout)
-    assert info["database"] == str(p014.db_path)
+    assert info["database"] == p014.db
     assert info["source"] == "--db"
     from alliance_cli.store.schema import SCHEMA_HEAD
 
@@ -367,8 +373,9 @@ def test_default_database_and_env_variable(cli: Cli, isolated_home, monkeypatch,
     assert codes == ["P1"]
 
 
+@pytest.mark.sqlite_only
 def test_where_does_not_create_a_database(cli: Cli) -> None:
-    cli.db_path.parent.mkdir(parents=True)
+    cli.make_room()
     info = json.loads(cli.ok("where", "--format", "json").stdout)
     assert info["schema_version"] is None
     assert not cli.db_path.exists()
@@ -396,8 +403,9 @@ def test_demo_writes_a_separate_synthetic_caseload(cli: Cli, isolated_home) -> N
     assert cli("demo", db=False).exit_code == 0  # the default demo can be rewritten
 
 
+@pytest.mark.sqlite_only
 def test_demo_refuses_the_real_database(cli: Cli) -> None:
-    cli.db_path.parent.mkdir(parents=True)
+    cli.make_room()
     cli.ok("patient", "add", "P1")
     before = cli.dump()
     result = cli("demo", "--path", str(cli.db_path))

@@ -23,6 +23,8 @@ from alliance_cli.paths import resolve_database
 from alliance_cli.store.schema import SCHEMA_HEAD
 from tests.conftest import Cli
 
+pytestmark = pytest.mark.sqlite_only  # these tests are about the SQLite file itself
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -43,6 +43,7 @@ def test_the_tour_has_commands() -> None:
     assert len(tour_commands()) >= 20
 
 
+@pytest.mark.sqlite_only  # the tour backs up and restores the SQLite file
 def test_every_tour_command_runs_in_order(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -274,7 +274,7 @@ ANSI_SGR = re.compile(r"\x1b\[[0-9;]*m")
 @pytest.fixture
 def marked(cli: Cli) -> Cli:
     """One patient whose name, note, goal, task and session note hold markup and escapes."""
-    cli.db_path.parent.mkdir(parents=True, exist_ok=True)
+    cli.make_room()
     cli.ok(
         "patient",
         "add",
@@ -387,7 +387,7 @@ def test_json_gives_back_the_exact_text(marked: Cli) -> None:
 
 
 def test_csv_defuses_formulas_and_keeps_numbers(cli: Cli) -> None:
-    cli.db_path.parent.mkdir(parents=True, exist_ok=True)
+    cli.make_room()
     cli.ok("patient", "add", "P2", "--name", "=cmd|' /C calc'!A0", "--since", "2026-01-01")
     cli.ok("goal", "add", "P2", "--", "-5 kg by summer")
     cli.ok(

@@ -39,7 +39,7 @@ def rate_quick(cli: Cli, code: str, values: list[float], rater: str = "patient")
 
 @pytest.fixture
 def clinic(cli: Cli) -> Cli:
-    cli.db_path.parent.mkdir(parents=True)
+    cli.make_room()
     return cli
 
 
@@ -210,7 +210,7 @@ def test_items_for_quick_are_refused(clinic: Cli) -> None:
 def test_unknown_instrument_is_refused(clinic: Cli) -> None:
     result = clinic("patient", "add", "X1", "--instrument", "wai-xx")
     assert result.exit_code == 1 and "unknown instrument 'wai-xx'" in result.stderr
-    assert not clinic.db_path.exists() or clinic.rows("patient") == []
+    assert clinic.table_is_empty("patient")
 
 
 def test_changing_instrument_never_mixes_scores(clinic: Cli) -> None:

@@ -43,7 +43,7 @@ def rate(cli: Cli, code: str, when: str, value: float, rater: str = "patient") -
 @pytest.fixture
 def caseload(cli: Cli) -> Cli:
     """FALL drops to 4 this week (alerts); FINE is steady; GONE was last seen 60 days ago."""
-    cli.db_path.parent.mkdir(parents=True)
+    cli.make_room()
     for code in ("FALL", "FINE", "GONE"):
         cli.ok("patient", "add", code)
     for week, value in enumerate([9, 9, 9]):
@@ -120,7 +120,7 @@ def test_cron_script_runs_in_a_minimal_environment(caseload: Cli, tmp_path: Path
     shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m alliance_cli "$@"\n')
     shim.chmod(0o755)
     out_dir = tmp_path / "summaries"
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ALLIANCE_DB": str(caseload.db_path)}
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ALLIANCE_DB": caseload.db}
     result = subprocess.run(
         [
             "/usr/bin/env",
@@ -169,7 +169,7 @@ def test_csv_export_has_one_row_per_rating_and_defuses_formulas(caseload: Cli) -
 
 
 def test_csv_import_is_all_or_nothing_and_names_bad_lines(cli: Cli, tmp_path: Path) -> None:
-    cli.db_path.parent.mkdir(parents=True)
+    cli.make_room()
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "patient,date,rater,instrument,bond,goal,task,items,note\n"
@@ -184,11 +184,11 @@ def test_csv_import_is_all_or_nothing_and_names_bad_lines(cli: Cli, tmp_path: Pa
     lines = result.stderr.strip().splitlines()
     assert lines[0] == "error: 3 bad rows; nothing was imported"
     assert [line.split(":")[0].strip() for line in lines[1:]] == ["line 3", "line 5", "line 6"]
-    assert not cli.db_path.exists() or cli.rows("session_rating") == []
+    assert cli.table_is_empty("session_rating")
 
 
 def test_csv_import_twice_adds_rows_once(cli: Cli) -> None:
-    cli.db_path.parent.mkdir(parents=True)
+    cli.make_room()
     sample = str(ROOT / "examples" / "sessions.csv")
     dry = cli.ok("import", sample, "--dry-run")
     assert "Would add 3 patients, 8 rating sets" in dry.stderr
@@ -248,7 +248,7 @@ def test_export_output_file(caseload: Cli, tmp_path: Path) -> None:
 
 
 def test_import_of_a_missing_or_foreign_file(cli: Cli, tmp_path: Path) -> None:
-    cli.db_path.parent.mkdir(parents=True)
+    cli.make_room()
     assert "no file" in cli("import", str(tmp_path / "nope.csv")).stderr
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"hello": 1}))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.sqlite_only  # these tests are about the SQLite file itself
+
 HEAVY = ("sqlmodel", "sqlalchemy", "alembic", "plotext", "rich", "pydantic")
 
 PROBE = """

@@ -12,6 +12,8 @@ import pytest
 
 from alliance_cli.paths import resolve_database
 
+pytestmark = pytest.mark.sqlite_only  # these tests are about the SQLite file itself
+
 
 @pytest.fixture
 def db(tmp_path: Path):  # type: ignore[no-untyped-def]

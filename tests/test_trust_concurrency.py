@@ -2,10 +2,19 @@
 
 Numbers used:
 
-- Concurrency: 4 writer processes x 24 `alliance session add` = 96 adds through the real
-  CLI (4 patients x 24 distinct past dates, so every add is valid), while a fifth process
-  loops `alliance summary --format json` and `alliance backup <new file>` until the
-  writers finish. 4 x 100 would take ~4 minutes on 2 cores; see N_ADDS.
+- Concurrency: 4 writer processes x 100 `alliance session add` = 400 adds through the real
+  CLI (4 patients x 100 distinct past dates, so every add is valid), while a fifth process
+  loops `alliance summary --format json` and `alliance backup <new file>` (0.1 s apart)
+  until the writers finish. Each of the five is one Python process that calls the
+  console script's entry point (`alliance_cli.cli.app:main`) once per command, with that
+  command's argv, its own captured stdout/stderr and exit code (tests/cli_loop.py): a new
+  interpreter per command costs ~0.65 s of CPU (start-up, imports), so 400 of them would
+  take ~4 minutes on 2 cores. alliance keeps nothing between commands (each opens and
+  disposes of its own engine), so the database sees what separate processes would do.
+  On 2 cores the 400 adds take ~20 s (~60 ms each alone, up to ~2 s waiting for the write
+  lock), the loop makes ~55-65 summary/backup rounds meanwhile, and the test ~25-30 s.
+  Without BEGIN IMMEDIATE 202-216 of the 400 adds failed ("the database is busy"), with a
+  zero busy timeout 221-229.
 - Crash: a writer recording sessions through `record_session` is SIGKILLed 22 times,
   0.02-0.6 s after it opened the database (seeded `random.Random`); `alliance patient
   delete D1 --yes` on a patient with ~8,000 sessions, 150 goals and 150 tasks with
@@ -28,6 +37,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,14 +46,12 @@ import alliance_cli
 
 PACKAGE_ROOT = Path(alliance_cli.__file__).resolve().parent.parent
 
-# Each CLI call costs ~0.65 s of CPU (Python start-up, imports, schema check), so two free
-# cores run about 3 calls a second. 4 x 24 adds plus the summary/backup loop use ~100 s of
-# CPU: ~55 s of wall time on two cores (4 x 100 would need ~4 minutes). There are still 5
-# processes contending for the write lock: without BEGIN IMMEDIATE 6-11 of these 96 adds
-# failed, without the busy timeout 26, so a mutant is still caught.
+# Numbers and timings: see the module docstring.
 WRITERS = 4
-N_ADDS = 24
-WATCH_PAUSE = 1.0  # seconds between summary/backup rounds, to leave the CPU to the writers
+N_ADDS = 100
+WATCH_PAUSE = 0.1  # seconds between summary/backup rounds, to leave some CPU to the writers
+MIN_ROUNDS_DURING = 5  # summaries (and backups) that must see a partly written database
+CLI_LOOP = Path(__file__).with_name("cli_loop.py")
 FIRST_DATE = date(2025, 1, 1)
 
 SESSION_KILLS = 22
@@ -93,44 +101,43 @@ def _lost_stderr(stderr: str) -> bool:
 # 1. Concurrency: writers, a summary/backup loop, one database
 # --------------------------------------------------------------------------------------
 
-# Runs each command it is given, in order, and prints every exit code and stderr as JSON.
-_WRITER = """
-import json, subprocess, sys
-results = []
-for argv in json.loads(sys.argv[1]):
-    done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    results.append({"argv": argv[7:], "rc": done.returncode, "stderr": done.stderr})
-print(json.dumps(results))
-"""
 
-# Loops `summary --format json` and `backup <new file>` until the stop file appears, then
-# does one last round (so the final state is summarised and backed up too).
-_WATCHER = """
-import json, os, subprocess, sys, time
-base, summary_args = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-backups, stop, pause = sys.argv[3], sys.argv[4], float(sys.argv[5])
-results, number = [], 0
-while True:
-    last = os.path.exists(stop)
-    number += 1
-    done = subprocess.run([*base, "summary", *summary_args], capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL)
-    try:
-        rating_sets = json.loads(done.stdout)["rating_sets"]
-    except (ValueError, KeyError, TypeError):
-        rating_sets = None
-    results.append({"cmd": "summary", "rc": done.returncode, "stderr": done.stderr,
-                    "rating_sets": rating_sets})
-    target = os.path.join(backups, f"backup-{number:04d}.db")
-    done = subprocess.run([*base, "backup", target], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)
-    results.append({"cmd": "backup", "rc": done.returncode, "stderr": done.stderr,
-                    "path": target})
-    if last:
-        break
-    time.sleep(pause)
-print(json.dumps(results))
-"""
+@dataclass
+class Loop:
+    """One Python process running the real CLI many times (tests/cli_loop.py). Its output
+    goes to files, so that no pipe fills up and stalls it while the test waits."""
+
+    process: subprocess.Popen[bytes]
+    out: Path
+    err: Path
+
+    @classmethod
+    def start(cls, name: str, mode: str, spec: object, env: dict[str, str]) -> Loop:
+        out, err = (Path(f"{name}.{suffix}") for suffix in ("out", "err"))
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, str(CLI_LOOP), mode, json.dumps(spec)],
+                stdout=stdout,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        return cls(process, out, err)
+
+    def calls(self, timeout: float) -> list[dict[str, Any]]:
+        """The calls it reported, once it has ended and shown it ran this checkout's code."""
+        self.process.wait(timeout=timeout)
+        err = self.err.read_text()
+        assert self.process.returncode == 0, err
+        assert not _lost_stderr(err), err
+        header, *lines = [json.loads(line) for line in self.out.read_text().splitlines()]
+        assert Path(header["alliance_cli"]).resolve().parent == PACKAGE_ROOT / "alliance_cli"
+        return lines
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 def _rating(worker: int, day: int) -> tuple[str, str, str]:
@@ -159,70 +166,46 @@ def test_concurrent_adds_summaries_and_backups_lose_nothing(tmp_path: Path) -> N
             expected[(code, when.isoformat())] = (float(bond), float(goal), float(task))
             rating = ["--bond", bond, "--goal", goal, "--task", task]
             commands.append(
-                _alliance(db, "session", "add", code, "--date", when.isoformat(), *rating)
+                ["--db", str(db), "session", "add", code, "--date", when.isoformat(), *rating]
             )
-        writers.append(
-            subprocess.Popen(
-                [sys.executable, "-c", _WRITER, json.dumps(commands)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                env=env,
-            )
-        )
-    summary_args = ["--format", "json", "--since", dates[0].isoformat()]
-    summary_args += ["--until", dates[-1].isoformat()]
-    watcher = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            _WATCHER,
-            json.dumps(_alliance(db)),
-            json.dumps(summary_args),
-            str(backups),
-            str(stop),
-            str(WATCH_PAUSE),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
+        writers.append(Loop.start(str(tmp_path / code), "run", commands, env))
+    summary = ["--db", str(db), "summary", "--format", "json"]
+    summary += ["--since", dates[0].isoformat(), "--until", dates[-1].isoformat()]
+    backup = ["--db", str(db), "backup", str(backups / "backup-{round}.db")]
+    watch = {"commands": [summary, backup], "stop": str(stop), "pause": WATCH_PAUSE}
+    watcher = Loop.start(str(tmp_path / "watcher"), "repeat", watch, env)
+    started = time.monotonic()
     try:
-        outputs = [process.communicate(timeout=400) for process in writers]
+        adds = [call for writer in writers for call in writer.calls(timeout=300)]
+        writing = time.monotonic() - started
         stop.touch()
-        watcher_out, watcher_err = watcher.communicate(timeout=120)
+        rounds = watcher.calls(timeout=120)
     finally:
-        for process in [*writers, watcher]:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        for loop in [*writers, watcher]:
+            loop.kill()
 
-    results: list[dict[str, Any]] = []
-    for process, (out, err) in zip(writers, outputs, strict=True):
-        assert process.returncode == 0, err
-        results.extend(json.loads(out))
-    assert watcher.returncode == 0, watcher_err
-    rounds: list[dict[str, Any]] = json.loads(watcher_out)
-
-    assert len(results) == WRITERS * N_ADDS
-    failed = [r for r in results if r["rc"] != 0]
+    assert len(adds) == WRITERS * N_ADDS, "a writer stopped early"
+    failed = [r for r in adds if r["rc"] != 0]
     assert not failed, f"{len(failed)} session add(s) failed, e.g. {failed[:3]}"
-    lost = [r for r in results if _lost_stderr(r["stderr"])]
+    lost = [r for r in adds if _lost_stderr(r["stderr"])]
     assert not lost, f"{len(lost)} session add(s) reported locked/busy, e.g. {lost[:3]}"
+    acknowledged = {(r["argv"][4], r["argv"][6]) for r in adds if r["rc"] == 0}
+    assert acknowledged == set(expected)
 
     bad_rounds = [r for r in rounds if r["rc"] != 0 or _lost_stderr(r["stderr"])]
-    assert not bad_rounds, f"summary/backup failed: {bad_rounds[:3]}"
-    summaries = [r["rating_sets"] for r in rounds if r["cmd"] == "summary"]
-    assert None not in summaries, "a summary did not print valid JSON"
+    assert not bad_rounds, f"{len(bad_rounds)} summary/backup call(s) failed: {bad_rounds[:3]}"
+    summaries = [json.loads(r["stdout"])["rating_sets"] for r in rounds if r["argv"] == summary]
     # Each summary reads one committed snapshot, and snapshots only grow.
     assert summaries == sorted(summaries), summaries
     assert summaries[-1] == WRITERS * N_ADDS
-    backup_paths = [Path(r["path"]) for r in rounds if r["cmd"] == "backup"]
-    print(f"{len(results)} adds, {len(summaries)} summaries, {len(backup_paths)} backups")
-    assert len(backup_paths) >= 3, "the summary/backup loop hardly ran while writers wrote"
+    during = [n for n in summaries if 0 < n < WRITERS * N_ADDS]
+    backup_paths = [Path(r["stdout"].strip()) for r in rounds if r["argv"][2] == "backup"]
+    print(
+        f"{len(adds)} adds in {writing:.1f} s, {len(summaries)} summaries "
+        f"({len(during)} while writing), {len(backup_paths)} backups"
+    )
+    assert len(during) >= MIN_ROUNDS_DURING, "the summary/backup loop hardly ran during writes"
+    assert len(backup_paths) == len(summaries)
     backed_up = []
     for path in backup_paths:
         assert path.is_file(), path
@@ -234,6 +217,7 @@ def test_concurrent_adds_summaries_and_backups_lose_nothing(tmp_path: Path) -> N
             conn.close()
     assert backed_up == sorted(backed_up), backed_up
     assert backed_up[-1] == WRITERS * N_ADDS
+    assert len([n for n in backed_up if 0 < n < WRITERS * N_ADDS]) >= MIN_ROUNDS_DURING
 
     assert _integrity(db) == [("ok",)]
     conn = _connect(db)

@@ -52,6 +52,8 @@ from typer.testing import Result
 
 from tests.conftest import Cli
 
+pytestmark = pytest.mark.sqlite_only  # these tests are about the SQLite file itself
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TODAY = date.today()
 MAX_TEXT = 20_000  # alliance_cli.domain.text.MAX_TEXT_LENGTH
@@ -1317,8 +1319,8 @@ def cap_database_growth(patch: pytest.MonkeyPatch) -> None:
 
     original = engine._install_sqlite_listeners
 
-    def capped(sa_engine: Any, *, foreign_keys: bool) -> None:
-        original(sa_engine, foreign_keys=foreign_keys)
+    def capped(sa_engine: Any, **options: Any) -> None:
+        original(sa_engine, **options)
 
         @event.listens_for(sa_engine, "connect")
         def _cap(dbapi_connection: Any, _record: Any) -> None:

@@ -5,6 +5,7 @@ Nothing here imports SQLAlchemy at module level, so `--help` stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ import typer
 from alliance_cli.cli.completion import complete_code
 from alliance_cli.domain.dates import parse_date
 from alliance_cli.domain.text import optional_text
-from alliance_cli.errors import Cancelled
+from alliance_cli.errors import Cancelled, InvalidInput
 from alliance_cli.paths import DatabaseLocation, resolve_database
 from alliance_cli.render.safe_text import one_line
 
@@ -32,11 +33,25 @@ class AppState:
     """Global options, kept on the root context."""
 
     db_option: str | None = None
+    clinician_option: str | None = None
     debug: bool = False
     _settings: Settings | None = None
 
     def location(self) -> DatabaseLocation:
         return resolve_database(self.db_option)
+
+    def clinician(self) -> str:
+        """Whose caseload (see alliance_cli/clinician.py); the config is read only if needed."""
+        from alliance_cli.clinician import CLINICIAN_ENV, local_clinician, name_problem
+
+        configured = None
+        if self.clinician_option is None and not os.environ.get(CLINICIAN_ENV):
+            configured = self.settings().clinician
+        name, source = local_clinician(self.clinician_option, configured)
+        problem = name_problem(name)
+        if problem:
+            raise InvalidInput(f"the clinician name from {source} {problem}")
+        return name
 
     def settings(self) -> Settings:
         """The config file, read once per command (and only by commands that need it)."""
@@ -84,7 +99,12 @@ def database(ctx: typer.Context) -> Iterator[Database]:
     """The database chosen by --db / ALLIANCE_DB / default, opened and migrated."""
     from alliance_cli.store.engine import open_database
 
-    db = open_database(state(ctx).location())
+    current = state(ctx)
+    db = open_database(
+        current.location(),
+        clinician=current.clinician(),
+        explicit_clinician=current.clinician_option is not None,
+    )
     try:
         yield db
     finally:
@@ -93,6 +113,16 @@ def database(ctx: typer.Context) -> Iterator[Database]:
 
 def settings(ctx: typer.Context) -> Settings:
     return state(ctx).settings()
+
+
+AllCliniciansOption = Annotated[
+    bool,
+    typer.Option(
+        "--all-clinicians",
+        help="Every clinician's patients (supervisors; on PostgreSQL, as far as your role "
+        "may read), each with its clinician.",
+    ),
+]
 
 
 def today() -> date:

@@ -15,6 +15,12 @@ def complete_code(ctx: Any, incomplete: str) -> list[str]:
     """Codes starting with what was typed; nothing (never an error) if unreadable."""
     root = ctx.find_root() if ctx is not None else None
     option = root.params.get("db") if root is not None else None
+    return matching_codes(option, incomplete)
+
+
+def matching_codes(option: str | None, incomplete: str) -> list[str]:
+    """Codes starting with `incomplete` in the database `--db` (`option`), `ALLIANCE_DB`
+    or the default points at; also used by `fast_paths`, which answers without Typer."""
     try:
         path = resolve_database(option).path
         if path is None or not path.is_file():
@@ -27,4 +33,4 @@ def complete_code(ctx: Any, incomplete: str) -> list[str]:
             ).fetchall()
     except (sqlite3.Error, OSError, ValueError):
         return []
-    return [code for (code,) in rows if code.startswith(incomplete)]
+    return [code for (code,) in rows if isinstance(code, str) and code.startswith(incomplete)]

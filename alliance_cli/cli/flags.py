@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from alliance_cli.cli.common import FormatOption, OutputFormat, database, settings, today
+from alliance_cli.cli.common import (
+    AllCliniciansOption,
+    FormatOption,
+    OutputFormat,
+    database,
+    settings,
+    today,
+)
 from alliance_cli.cli.completion import complete_code
 from alliance_cli.render.console import message
 
@@ -34,6 +41,7 @@ def flags(
     history: Annotated[
         bool, typer.Option("--history", help="Every flag every session ever raised.")
     ] = False,
+    all_clinicians: AllCliniciansOption = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Show what needs attention now: low scores, drops, declines, ruptures, discrepancies,
@@ -45,11 +53,13 @@ def flags(
     config = settings(ctx)
     with database(ctx) as db:
         if code is None:
-            found = caseload_flags(db, config, today(), history=history)
+            found = caseload_flags(
+                db, config, today(), history=history, all_clinicians=all_clinicians
+            )
         else:
             found = patient_flags(db, code, config, today(), history=history)
     found = filter_severity(found, severity.value if severity else None)
     if not found and fmt == OutputFormat.table:
         message("No flags: nothing needs attention." if not history else "No flags ever raised.")
         return
-    views.flag_table(found, fmt.value)
+    views.flag_table(found, fmt.value, clinicians=all_clinicians and code is None)

@@ -1,4 +1,5 @@
-"""`alliance backup`, `alliance restore` and `alliance doctor`: look after the database file."""
+"""`alliance backup`, `restore`, `doctor`, `encrypt` and `decrypt`: look after the database
+file."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ def restore(
     if result.backup is not None:
         message(f"The database as it was is saved in {result.backup}.")
     message(f"Restored {result.database} from {result.restored_from} (schema {result.revision}).")
+    if result.encrypted:
+        message("The restored database is encrypted (SQLCipher), with the same key.")
     if result.upgrade_pending:
         message("Its schema is older: it is upgraded (after a backup) the next time it is opened.")
 
@@ -109,7 +112,49 @@ def _print_json(checks: list[Check]) -> None:
     )
 
 
+def encrypt(ctx: typer.Context, yes: YesOption = False) -> None:
+    """Encrypt the database file with SQLCipher (key: $ALLIANCE_DB_KEY, keyring or prompt).
+
+    Needs `pip install 'alliance-cli[encryption]'`. A plain backup is written first.
+    """
+    from alliance_cli.services.encryption import encrypt_database
+
+    location = state(ctx).location()
+    if location.path is not None:
+        confirm(
+            f"Encrypt {location.path}? A plain backup is written first; without the key "
+            "the encrypted database cannot be read.",
+            yes=yes,
+            refusal="encrypt rewrites the whole database",
+        )
+    result = encrypt_database(location)
+    message(f"Encrypted {result.database} ({result.rows} rows in {result.tables} tables).")
+    message(
+        f"The backup taken before, {result.backup}, is NOT encrypted: once you have "
+        "checked the encrypted database, delete it (or move it somewhere safe)."
+    )
+    message("Keep the key safe: without it the database cannot be read by anyone, you included.")
+
+
+def decrypt(ctx: typer.Context, yes: YesOption = False) -> None:
+    """Turn an encrypted database back into a plain SQLite file (needs its key)."""
+    from alliance_cli.services.encryption import decrypt_database
+
+    location = state(ctx).location()
+    if location.path is not None:
+        confirm(
+            f"Decrypt {location.path}? It is then stored as a plain SQLite file.",
+            yes=yes,
+            refusal="decrypt rewrites the whole database",
+        )
+    result = decrypt_database(location)
+    message(f"Decrypted {result.database}: it is now a plain SQLite file.")
+    message(f"The encrypted copy taken before is {result.backup}.")
+
+
 def register(app: typer.Typer) -> None:
     app.command("backup")(backup)
     app.command("restore")(restore)
     app.command("doctor")(doctor)
+    app.command("encrypt")(encrypt)
+    app.command("decrypt")(decrypt)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from alliance_cli.cli.common import (
+    AllCliniciansOption,
     CodeArgument,
     FormatOption,
     OutputFormat,
@@ -126,6 +127,7 @@ def list_(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", "-a", help="Include discharged patients.")] = False,
     flagged: Annotated[bool, typer.Option("--flagged", help="Only patients with alerts.")] = False,
+    all_clinicians: AllCliniciansOption = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List patients: sessions, last session, latest scores, trend and flag counts."""
@@ -133,7 +135,9 @@ def list_(
     from alliance_cli.services.patients import list_patients
 
     with database(ctx) as db:
-        rows = list_patients(db, settings(ctx), today(), include_discharged=all_)
+        rows = list_patients(
+            db, settings(ctx), today(), include_discharged=all_, all_clinicians=all_clinicians
+        )
     if flagged:
         rows = [row for row in rows if row.alerts]
     if not rows and fmt == OutputFormat.table:
@@ -142,7 +146,7 @@ def list_(
         else:
             message("No patients yet: add one with `alliance patient add CODE`.")
         return
-    views.patients(rows, fmt.value)
+    views.patients(rows, fmt.value, clinicians=all_clinicians)
 
 
 @app.command("show")
@@ -241,6 +245,27 @@ def reactivate(ctx: typer.Context, code: CodeArgument) -> None:
     with database(ctx) as db:
         profile = reactivate_patient(db, code)
     message(f"{profile.code} is active again.")
+
+
+@app.command("transfer")
+def transfer(
+    ctx: typer.Context,
+    code: CodeArgument,
+    clinician: Annotated[
+        str, typer.Argument(metavar="CLINICIAN", help="Who takes the patient over.")
+    ],
+) -> None:
+    """Hand a patient over to another clinician's caseload, with the whole history."""
+    from alliance_cli.clinician import name_problem
+    from alliance_cli.errors import InvalidInput
+    from alliance_cli.services.patients import transfer_patient
+
+    problem = name_problem(clinician)
+    if problem:
+        raise InvalidInput(f"the clinician name {problem}")
+    with database(ctx) as db:
+        transfer_patient(db, code, clinician)
+    message(f"{code} is now in {clinician}'s caseload.")
 
 
 @app.command("delete")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from alliance_cli.cli.common import database, settings, to_date, today
+from alliance_cli.cli.common import AllCliniciansOption, database, settings, to_date, today
 from alliance_cli.errors import ExitCode, InvalidInput
 
 
@@ -40,6 +40,7 @@ def summary(
     fail_on_flags: Annotated[
         bool, typer.Option("--fail-on-flags", help="Exit 3 when any alert was raised.")
     ] = False,
+    all_clinicians: AllCliniciansOption = False,
 ) -> None:
     """Summarise a period: sessions, patients seen with their change, flags (alerts first),
     repaired ruptures, goals reviewed, task adherence and patients with no contact."""
@@ -55,7 +56,9 @@ def summary(
     if start > end:
         raise InvalidInput(f"--since {start.isoformat()} is after --until {end.isoformat()}")
     with database(ctx) as db:
-        result = period_summary(db, settings(ctx), Period(start, end))
+        result = period_summary(
+            db, settings(ctx), Period(start, end), all_clinicians=all_clinicians
+        )
     render = {
         SummaryFormat.text: summary_text,
         SummaryFormat.markdown: summary_markdown,

@@ -59,6 +59,7 @@ class Flag:
     rater: str | None = None
     repaired_on: Day | None = None
     instrument: str | None = None  # the series a rating flag belongs to (not shown)
+    clinician: str = ""  # set on clinic-wide listings (`--all-clinicians`)
 
     def sort_key(self) -> tuple[int, str, int, str, str, str, str]:
         """A total order, so output never depends on set or hash order."""

@@ -31,6 +31,7 @@ class PatientRow:
     trend: str = ""  # up, down, flat, or "" with fewer than two comparable ratings
     alerts: int = 0
     watch: int = 0
+    clinician: str = ""
 
 
 @dataclass(frozen=True)

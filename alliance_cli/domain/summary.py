@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -55,6 +55,38 @@ class NoContact:
 
 
 @dataclass(frozen=True)
+class ClinicianLine:
+    """One clinician's share of a clinic-wide summary."""
+
+    clinician: str
+    patients_seen: int
+    sessions: int
+    alerts: int
+    watch: int
+    no_contact: int
+
+
+def clinician_lines(summary: Summary, owner: Mapping[str, str]) -> tuple[ClinicianLine, ...]:
+    """Per clinician (every one owning a patient in `owner`, label -> clinician): patients
+    seen, sessions held, alerts and watch flags raised, active patients with no contact."""
+
+    def count(labels: Iterable[str], clinician: str) -> int:
+        return sum(owner.get(label) == clinician for label in labels)
+
+    return tuple(
+        ClinicianLine(
+            clinician=name,
+            patients_seen=count((p.patient for p in summary.patients), name),
+            sessions=sum(p.sessions for p in summary.patients if owner.get(p.patient) == name),
+            alerts=count((f.patient for f in summary.flags if f.severity == "alert"), name),
+            watch=count((f.patient for f in summary.flags if f.severity == "watch"), name),
+            no_contact=count((n.patient for n in summary.no_contact), name),
+        )
+        for name in sorted(set(owner.values()))
+    )
+
+
+@dataclass(frozen=True)
 class Summary:
     period: Period
     sessions_held: int  # distinct patient-days with a rating
@@ -65,6 +97,7 @@ class Summary:
     goal_events: tuple[GoalEvent, ...]
     adherence: dict[str, int] = field(default_factory=dict)
     no_contact: tuple[NoContact, ...] = ()
+    clinicians: tuple[ClinicianLine, ...] = ()  # a clinic-wide summary: one line each
 
     @property
     def alerts(self) -> int:

@@ -28,6 +28,7 @@ PATIENT_KEYS = (
     "trend",
     "alerts",
     "watch",
+    "clinician",
 )
 PATIENT_CSV_KEYS = (
     *PATIENT_KEYS[:7],
@@ -39,6 +40,7 @@ PATIENT_CSV_KEYS = (
     "trend",
     "alerts",
     "watch",
+    "clinician",
 )
 SESSION_KEYS = (
     "id",
@@ -96,8 +98,11 @@ def session_dict(record: SessionRecord) -> dict[str, Any]:
     return {key: _plain(getattr(record, key)) for key in SESSION_KEYS}
 
 
-def flag_dict(flag: Flag) -> dict[str, Any]:
-    return {key: _plain(getattr(flag, key)) for key in FLAG_KEYS}
+CLINIC_FLAG_KEYS = ("clinician", *FLAG_KEYS)
+
+
+def flag_dict(flag: Flag, keys: tuple[str, ...] = FLAG_KEYS) -> dict[str, Any]:
+    return {key: _plain(getattr(flag, key)) for key in keys}
 
 
 def goal_dict(record: GoalRecord) -> dict[str, Any]:

@@ -20,6 +20,23 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         "rating_sets": summary.rating_sets,
         "patients_seen": len(summary.patients),
         "alerts": summary.alerts,
+        **(
+            {
+                "clinicians": [
+                    {
+                        "clinician": c.clinician,
+                        "patients_seen": c.patients_seen,
+                        "sessions": c.sessions,
+                        "alerts": c.alerts,
+                        "watch": c.watch,
+                        "no_contact": c.no_contact,
+                    }
+                    for c in summary.clinicians
+                ]
+            }
+            if summary.clinicians
+            else {}
+        ),
         "patients": [
             {
                 "patient": p.patient,
@@ -98,6 +115,7 @@ def summary_text(summary: Summary) -> str:
         f"Sessions held: {summary.sessions_held} ({summary.rating_sets} rating sets); "
         f"patients seen: {len(summary.patients)}; alerts: {summary.alerts}",
         "",
+        *_clinician_text(summary),
         "Flags raised (alerts first):" if summary.flags else "Flags raised: none",
         *(f"  {_flag_line(f)}" for f in summary.flags),
         "",
@@ -145,6 +163,21 @@ def _adherence_line(summary: Summary) -> str:
     return f"Task adherence ({total} reviews): {parts}"
 
 
+def _clinician_text(summary: Summary) -> list[str]:
+    if not summary.clinicians:
+        return []
+    width = max(len(c.clinician) for c in summary.clinicians)
+    return [
+        "By clinician (patients seen, sessions, alerts, watch, no contact):",
+        *(
+            f"  {c.clinician:<{width}}  {c.patients_seen:>4}  {c.sessions:>4}  "
+            f"{c.alerts:>4}  {c.watch:>4}  {c.no_contact:>4}"
+            for c in summary.clinicians
+        ),
+        "",
+    ]
+
+
 def summary_markdown(summary: Summary) -> str:
     from alliance_cli.render.markdown import escape_markdown as esc
 
@@ -156,6 +189,22 @@ def summary_markdown(summary: Summary) -> str:
         f"- Patients seen: {len(summary.patients)}",
         f"- Alerts: {summary.alerts}",
         "",
+        *(
+            [
+                "## By clinician",
+                "",
+                "| clinician | patients seen | sessions | alerts | watch | no contact |",
+                "|---|---|---|---|---|---|",
+                *(
+                    f"| {esc(c.clinician)} | {c.patients_seen} | {c.sessions} | {c.alerts} "
+                    f"| {c.watch} | {c.no_contact} |"
+                    for c in summary.clinicians
+                ),
+                "",
+            ]
+            if summary.clinicians
+            else []
+        ),
         "## Flags raised",
         "",
     ]

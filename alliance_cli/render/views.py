@@ -18,6 +18,7 @@ from alliance_cli.domain.records import (
 )
 from alliance_cli.render.console import out
 from alliance_cli.render.formats import (
+    CLINIC_FLAG_KEYS,
     FLAG_KEYS,
     GOAL_KEYS,
     PATIENT_CSV_KEYS,
@@ -42,7 +43,9 @@ TABLE, JSON, CSV = "table", "json", "csv"
 TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→", "": ""}
 
 
-def patients(rows: Sequence[PatientRow], fmt: str) -> None:
+def patients(rows: Sequence[PatientRow], fmt: str, *, clinicians: bool = False) -> None:
+    """`patient list`; with `clinicians` (a clinic-wide listing) the table names each
+    patient's clinician (JSON and CSV always do)."""
     if fmt == JSON:
         print_json([patient_dict(r) for r in rows])
     elif fmt == CSV:
@@ -50,6 +53,7 @@ def patients(rows: Sequence[PatientRow], fmt: str) -> None:
     else:
         print_table(
             [
+                *([Column("clinician")] if clinicians else []),
                 Column("code"),
                 Column("name"),
                 Column("status"),
@@ -65,6 +69,7 @@ def patients(rows: Sequence[PatientRow], fmt: str) -> None:
             ],
             [
                 [
+                    *([r.clinician] if clinicians else []),
                     r.code,
                     r.name or "",
                     r.status,
@@ -347,14 +352,19 @@ def database_info(info: DatabaseInfo, fmt: str) -> None:
     )
 
 
-def flag_table(flags: Sequence[Flag], fmt: str, *, title: str | None = None) -> None:
+def flag_table(
+    flags: Sequence[Flag], fmt: str, *, title: str | None = None, clinicians: bool = False
+) -> None:
+    """Flags; with `clinicians` (a clinic-wide listing) each names its clinician."""
+    keys = CLINIC_FLAG_KEYS if clinicians else FLAG_KEYS
     if fmt == JSON:
-        print_json([flag_dict(f) for f in flags])
+        print_json([flag_dict(f, keys) for f in flags])
     elif fmt == CSV:
-        print_csv(FLAG_KEYS, (flag_dict(f) for f in flags))
+        print_csv(keys, (flag_dict(f, keys) for f in flags))
     else:
         print_table(
             [
+                *([Column("clinician")] if clinicians else []),
                 Column("patient"),
                 Column("severity"),
                 Column("kind"),
@@ -363,7 +373,15 @@ def flag_table(flags: Sequence[Flag], fmt: str, *, title: str | None = None) -> 
                 Column("message"),
             ],
             [
-                [f.patient, f.severity, f.kind, f.dimension or "", fmt_date(f.date), f.message]
+                [
+                    *([f.clinician] if clinicians else []),
+                    f.patient,
+                    f.severity,
+                    f.kind,
+                    f.dimension or "",
+                    fmt_date(f.date),
+                    f.message,
+                ]
                 for f in flags
             ],
             title=title,

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlmodel import Session, SQLModel, col
 
 from alliance_cli.errors import Conflict, NotFound
 from alliance_cli.store.audit import AuditEntry, UndoStep, machine, recorder_of, typed
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Patient
-from alliance_cli.store.queries import get_patient
+from alliance_cli.store.queries import clinician_of, get_patient, mine
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,9 @@ class LogEntry:
 
 
 def _entries(session: Session, rows: Any) -> list[LogEntry]:
-    codes = dict(session.execute(select(col(Patient.id), col(Patient.code))).all())
+    codes = dict(
+        session.execute(select(col(Patient.id), col(Patient.code)).where(mine(session))).all()
+    )
     return [
         LogEntry(
             id=e.id or 0,
@@ -51,7 +53,18 @@ def audit_log(
     db: Database, code: str | None = None, since: date | None = None, limit: int | None = None
 ) -> list[LogEntry]:
     with db.read() as session:
-        query = select(AuditEntry).order_by(col(AuditEntry.id))
+        # Your own changes, and any change to a patient in your caseload.
+        caseload = select(col(Patient.id)).where(mine(session))
+        query = (
+            select(AuditEntry)
+            .where(
+                or_(
+                    col(AuditEntry.actor) == clinician_of(session),
+                    col(AuditEntry.patient_id).in_(caseload),
+                )
+            )
+            .order_by(col(AuditEntry.id))
+        )
         if code is not None:
             patient = get_patient(session, code)
             query = query.where(col(AuditEntry.patient_id) == patient.id)
@@ -74,6 +87,7 @@ def _last_change(session: Session) -> tuple[str, list[AuditEntry]]:
         select(AuditEntry)
         .where(
             col(AuditEntry.machine) == here,
+            col(AuditEntry.actor) == clinician_of(session),
             col(AuditEntry.undone).is_(False),
             col(AuditEntry.action) != "undo",
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from alliance_cli.services.sqlite_files import (
     sqlite_file,
     storage_error,
 )
+from alliance_cli.store import cipher
 from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC
 from alliance_cli.store.schema import SCHEMA_HEAD
 
@@ -45,12 +45,15 @@ class RestoreResult:
     backup: Path | None  # the copy of the database as it was, None if there was none
     revision: str  # the schema of the restored copy
     upgrade_pending: bool  # older than SCHEMA_HEAD: upgraded the next time it is opened
+    encrypted: bool = False  # the restored database is encrypted (SQLCipher)
 
 
-def default_backup_name(db_path: Path, directory: Path, now: datetime | None = None) -> Path:
-    """`<name>.backup-YYYYmmdd-HHMMSS.db` in `directory`, with -2, -3... if taken."""
+def default_backup_name(
+    db_path: Path, directory: Path, now: datetime | None = None, label: str = "backup"
+) -> Path:
+    """`<name>.<label>-YYYYmmdd-HHMMSS.db` in `directory`, with -2, -3... if taken."""
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    base = f"{db_path.stem}.backup-{stamp}"
+    base = f"{db_path.stem}.{label}-{stamp}"
     candidate = directory / f"{base}.db"
     number = 2
     while candidate.exists() or candidate.is_symlink():
@@ -59,12 +62,14 @@ def default_backup_name(db_path: Path, directory: Path, now: datetime | None = N
     return candidate
 
 
-def _backup_target(db_path: Path, dest: Path | None, *, force: bool, now: datetime | None) -> Path:
+def _backup_target(
+    db_path: Path, dest: Path | None, *, force: bool, now: datetime | None, label: str
+) -> Path:
     if dest is None:
-        return default_backup_name(db_path, db_path.parent, now)
+        return default_backup_name(db_path, db_path.parent, now, label)
     target = dest.expanduser().absolute()
     if target.is_dir():
-        return default_backup_name(db_path, target, now)
+        return default_backup_name(db_path, target, now, label)
     if not target.parent.is_dir():
         raise InvalidInput(f"directory {target.parent} does not exist", "create it first")
     if any(same_path(target, own) for own in (db_path, *side_files(db_path))):
@@ -75,7 +80,8 @@ def _backup_target(db_path: Path, dest: Path | None, *, force: bool, now: dateti
 
 
 def _vacuum_database_into(location: DatabaseLocation, target: Path) -> None:
-    """`VACUUM INTO` from the live database, through the project's engine settings."""
+    """`VACUUM INTO` from the live database, through the project's engine settings (on
+    an encrypted database SQLCipher writes the copy encrypted, with the same key)."""
     from sqlalchemy import exc
 
     from alliance_cli.store.engine import make_engine, translate_db_error
@@ -85,13 +91,13 @@ def _vacuum_database_into(location: DatabaseLocation, target: Path) -> None:
         raw = engine.raw_connection()
         try:
             driver = raw.driver_connection
-            assert isinstance(driver, sqlite3.Connection)
+            assert driver is not None
             driver.execute("VACUUM INTO ?", (str(target),))
         finally:
             raw.close()
     except exc.DBAPIError as error:
         raise translate_db_error(error) from None
-    except sqlite3.Error as error:
+    except cipher.errors() as error:
         raise storage_error(error) from None
     finally:
         engine.dispose()
@@ -103,11 +109,13 @@ def backup_database(
     *,
     force: bool = False,
     now: datetime | None = None,
+    label: str = "backup",
 ) -> Path:
-    """Write a checked, consistent 0600 copy of the database; return its path."""
+    """Write a checked, consistent 0600 copy of the database; return its path. The copy
+    of an encrypted database is encrypted with the same key."""
     db_path = sqlite_file(location, "backup")
     require_database_file(db_path)
-    target = _backup_target(db_path, dest, force=force, now=now)
+    target = _backup_target(db_path, dest, force=force, now=now, label=label)
     with private_temp(target.parent, target.name) as temp:
         _vacuum_database_into(location, temp)
         fsync_file(temp)
@@ -133,7 +141,7 @@ def check_restore_source(src: Path) -> SourceInfo:
         head = header(path)
     except OSError as error:
         raise InvalidInput(f"cannot read {path}: {error.strerror}") from None
-    if head != SQLITE_MAGIC:
+    if head != SQLITE_MAGIC and not cipher.looks_encrypted(path):
         raise InvalidInput(f"{path} is not a SQLite database", "nothing was changed")
     try:
         with read_only(path) as connection:
@@ -152,7 +160,7 @@ def check_restore_source(src: Path) -> SourceInfo:
                 if tables >= ALLIANCE_TABLES
                 else []
             )
-    except sqlite3.DatabaseError:
+    except cipher.errors("DatabaseError"):
         raise InvalidInput(
             f"{path} cannot be read as a SQLite database", "nothing was changed"
         ) from None
@@ -170,7 +178,7 @@ def check_restore_source(src: Path) -> SourceInfo:
     return SourceInfo(path, revision)
 
 
-def _release_for_replacement(target: Path) -> None:
+def release_for_replacement(target: Path) -> None:
     """Make sure nobody has `target` open and it has no `-wal`/`-shm` left, then close it.
 
     Leaving WAL mode needs exclusive access, so it fails if another process has the
@@ -181,18 +189,16 @@ def _release_for_replacement(target: Path) -> None:
         "close other alliance commands and try again; nothing was restored",
     )
     try:
-        connection = sqlite3.connect(
-            f"{target.as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_SECONDS
-        )
-    except sqlite3.Error as error:
+        connection = cipher.connect(target, timeout=BUSY_TIMEOUT_SECONDS)
+    except cipher.errors() as error:
         raise storage_error(error) from None
     try:
         mode = connection.execute("PRAGMA journal_mode = DELETE").fetchone()
-    except sqlite3.OperationalError as error:
+    except cipher.errors("OperationalError") as error:
         if "locked" in str(error).lower() or "busy" in str(error).lower():
             raise busy from None
         raise storage_error(error) from None
-    except sqlite3.Error as error:
+    except cipher.errors() as error:
         raise storage_error(error) from None
     finally:
         connection.close()
@@ -208,12 +214,12 @@ def _release_for_replacement(target: Path) -> None:
 def _use_wal(path: Path) -> None:
     """Put a fresh copy in WAL mode, as alliance keeps its databases (VACUUM INTO does not)."""
     try:
-        connection = sqlite3.connect(path, isolation_level=None)
+        connection = cipher.connect(path, isolation_level=None)
         try:
             connection.execute("PRAGMA journal_mode = WAL")
         finally:
             connection.close()
-    except sqlite3.Error as error:
+    except cipher.errors() as error:
         raise storage_error(error) from None
 
 
@@ -242,20 +248,33 @@ def restore_database(location: DatabaseLocation, src: Path) -> RestoreResult:
                     "if it is damaged, move it away yourself and restore again",
                 ) from None
 
+    # Never silently drop encryption: a plain backup restored over an encrypted database
+    # is encrypted with the database's key (an encrypted backup stays encrypted).
+    encrypt_with = (
+        cipher.passphrase_of(target)
+        if target.exists()
+        and cipher.looks_encrypted(target)
+        and not cipher.looks_encrypted(source.path)
+        else None
+    )
     with private_temp(target.parent, target.name) as temp:
         try:
-            with read_only(source.path) as connection:
-                connection.execute("VACUUM INTO ?", (str(temp),))
-        except sqlite3.Error as error:
+            if encrypt_with is not None:
+                cipher.export(source.path, temp, encrypt=True, passphrase=encrypt_with)
+            else:
+                with read_only(source.path) as connection:
+                    connection.execute("VACUUM INTO ?", (str(temp),))
+        except cipher.errors() as error:
             raise storage_error(error) from None
         _use_wal(temp)
+        encrypted = cipher.looks_encrypted(temp)
         fsync_file(temp)
         if file_integrity_problems(temp):
             raise StorageError(
                 "the copy of the backup failed SQLite's integrity check; nothing was restored"
             )
         if target.exists():
-            _release_for_replacement(target)
+            release_for_replacement(target)
         install(temp, target, replace=True)
     return RestoreResult(
         restored_from=source.path,
@@ -263,4 +282,5 @@ def restore_database(location: DatabaseLocation, src: Path) -> RestoreResult:
         backup=backup,
         revision=source.revision,
         upgrade_pending=source.revision != SCHEMA_HEAD,
+        encrypted=encrypted,
     )

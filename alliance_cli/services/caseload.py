@@ -18,13 +18,14 @@ from typing import Any
 from sqlmodel import Session
 
 from alliance_cli.domain.flags import History, Rating
+from alliance_cli.store.queries import clinician_of
 
 # Columns in Rating's layout, then the patient; read in the covering index's order.
 SERIES_SQL = (
     "SELECT date, rater, instrument, bond, goal, task, total, patient_id "
     "FROM session_rating ORDER BY patient_id, rater, date"
 )
-PATIENTS_SQL = "SELECT id, code, name, status, since, instrument FROM patient"
+PATIENTS_SQL = "SELECT id, code, name, status, since, instrument, clinician FROM patient"
 REVIEWS_SQL = (
     "SELECT task.patient_id, task_review.date, task_review.adherence "
     "FROM task_review JOIN task ON task.id = task_review.task_id"
@@ -39,6 +40,7 @@ class PatientMeta:
     status: str
     since: date | None
     instrument: str
+    clinician: str
 
 
 def _day(value: Any) -> date:
@@ -65,9 +67,11 @@ def _cursor(session: Session, sql: str) -> Any:
 def patients(session: Session) -> dict[int, PatientMeta]:
     return {
         pid: PatientMeta(
-            pid, code, name, status, None if since is None else _day(since), instrument
+            pid, code, name, status, None if since is None else _day(since), instrument, clinician
         )
-        for pid, code, name, status, since, instrument in _cursor(session, PATIENTS_SQL).fetchall()
+        for pid, code, name, status, since, instrument, clinician in _cursor(
+            session, PATIENTS_SQL
+        ).fetchall()
     }
 
 
@@ -89,11 +93,19 @@ class Streamed:
     materialise: Callable[[Sequence[Any]], Rating]
 
 
-def stream_patients(session: Session, *, active_only: bool = True) -> Iterator[Streamed]:
-    """Every (active) patient, in id order, patients without ratings included."""
+def stream_patients(
+    session: Session, *, active_only: bool = True, all_clinicians: bool = False
+) -> Iterator[Streamed]:
+    """Every (active) patient of the current clinician (or of every clinician the
+    database lets us see), in id order, patients without ratings included."""
     metas = patients(session)
     by_patient = reviews(session)
-    chosen = {pid: m for pid, m in metas.items() if m.status == "active" or not active_only}
+    me = clinician_of(session)
+    chosen = {
+        pid: m
+        for pid, m in metas.items()
+        if (m.status == "active" or not active_only) and (all_clinicians or m.clinician == me)
+    }
     days = _Days()  # a caseload has a few hundred distinct dates, not a million
 
     def materialise(row: Sequence[Any]) -> Rating:

@@ -19,6 +19,7 @@ from alliance_cli.errors import Conflict
 from alliance_cli.paths import DatabaseLocation, sqlite_url
 from alliance_cli.store.engine import Database, open_database
 from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
+from alliance_cli.store.queries import clinician_of
 
 WEEKS = 12
 Triple = tuple[float, float, float]
@@ -185,7 +186,9 @@ def _remove_sqlite_files(path: os.PathLike[str]) -> None:
 
 def _write_patient(session: Session, demo: DemoPatient, today: date, index: int) -> None:
     first = today - timedelta(weeks=WEEKS - 1, days=index % 3)
-    patient = Patient(code=demo.code, since=first - timedelta(days=7))
+    patient = Patient(
+        code=demo.code, clinician=clinician_of(session), since=first - timedelta(days=7)
+    )
     for field_name, value in demo.profile.items():
         setattr(patient, field_name, value)
     session.add(patient)

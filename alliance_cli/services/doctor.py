@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from alliance_cli.errors import AllianceError
 from alliance_cli.paths import DatabaseLocation
 from alliance_cli.services.sqlite_files import (
     header,
@@ -18,6 +18,7 @@ from alliance_cli.services.sqlite_files import (
     sqlite_file,
     storage_error,
 )
+from alliance_cli.store import cipher
 from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC
 from alliance_cli.store.schema import SCHEMA_HEAD
 
@@ -227,10 +228,10 @@ def _database_checks(path: Path) -> list[Check]:
     checks: list[Check] = []
     try:
         # mode=rw never creates the file; closing removes the -wal/-shm it had to open
-        connection = sqlite3.connect(
-            f"{path.absolute().as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_SECONDS
-        )
-    except sqlite3.Error:
+        connection = cipher.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
+    except AllianceError as error:  # encrypted: no key, wrong key, no SQLCipher
+        return [Check("encryption", False, error.message, error.hint)]
+    except cipher.errors():
         return [Check("integrity", False, "the database cannot be opened", RESTORE_ADVICE)]
     try:
         problems = integrity_problems(connection)
@@ -256,7 +257,7 @@ def _database_checks(path: Path) -> list[Check]:
         mode = connection.execute("PRAGMA journal_mode").fetchone()
         checks.append(_journal_check(str(mode[0]).lower()))
         checks.append(_foreign_key_check(connection.execute("PRAGMA foreign_key_check").fetchall()))
-    except sqlite3.Error as error:
+    except cipher.errors() as error:
         checks.append(Check("database", False, storage_error(error).message, RESTORE_ADVICE))
     finally:
         connection.close()
@@ -284,10 +285,11 @@ def _file_checks(path: Path) -> list[Check]:
             Check("database", False, f"cannot read {path}: {error.strerror}", "check its owner"),
             _file_mode_check(path),
         ]
-    if head and head != SQLITE_MAGIC:
+    encrypted = bool(head) and head != SQLITE_MAGIC and cipher.looks_encrypted(path)
+    if head and head != SQLITE_MAGIC and not encrypted:
         return [Check("database", False, f"{path} is not a SQLite file", "check --db")]
     return [
-        Check("database", True, str(path)),
+        Check("database", True, f"{path} (encrypted with SQLCipher)" if encrypted else str(path)),
         *_database_checks(path),
         _file_mode_check(path),
     ]

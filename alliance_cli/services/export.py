@@ -14,7 +14,7 @@ from alliance_cli.services.convert import goal_record, patient_profile, session_
 from alliance_cli.services.history import load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, Task, TaskReview
-from alliance_cli.store.queries import get_patient, sessions_of
+from alliance_cli.store.queries import get_patient, mine, sessions_of
 
 
 def _export(session: Session, patient: Patient, settings: Settings, today: date) -> PatientExport:
@@ -64,7 +64,9 @@ def all_exports(
 ) -> list[PatientExport]:
     """Every patient, active and discharged, in code order (one read transaction)."""
     with db.read() as session:
-        patients = session.exec(select(Patient).order_by(col(Patient.code))).all()
+        patients = session.exec(
+            select(Patient).where(mine(session)).order_by(col(Patient.code))
+        ).all()
         if started:
             started(len(patients))
         exports = []

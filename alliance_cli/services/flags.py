@@ -27,20 +27,26 @@ def patient_flags(
 
 
 def caseload_flags(
-    db: Database, settings: Settings, today: date, *, history: bool = False
+    db: Database,
+    settings: Settings,
+    today: date,
+    *,
+    history: bool = False,
+    all_clinicians: bool = False,
 ) -> list[Flag]:
-    """Flags of every active patient, most severe first."""
+    """Flags of every active patient, most severe first; each names its clinician."""
     flags: list[Flag] = []
     rules = settings.rules
     with db.read() as session:
-        for patient in stream_patients(session, active_only=True):
+        for patient in stream_patients(session, active_only=True, all_clinicians=all_clinicians):
             code = patient.meta.code
             if history:
                 ratings = tuple(map(patient.materialise, patient.rows))
-                flags += history_flags(replace(patient.history, ratings=ratings), rules)
+                found = history_flags(replace(patient.history, ratings=ratings), rules)
             else:
                 scan = scan_patient(
                     code, patient.rows, rules, Selection(LATEST), patient.materialise
                 )
-                flags += select_current(patient.history, scan, rules, today)
-    return sorted(flags, key=Flag.sort_key)
+                found = select_current(patient.history, scan, rules, today)
+            flags += [replace(flag, clinician=patient.meta.clinician) for flag in found]
+    return sorted(flags, key=lambda flag: (flag.sort_key(), flag.clinician))

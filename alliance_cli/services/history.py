@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from alliance_cli.domain.flags import History, Rating
 from alliance_cli.store.models import Patient, SessionRating, Task, TaskReview
+from alliance_cli.store.queries import mine
 
 
 def _day(value: date | str) -> date:
@@ -23,7 +24,7 @@ def load_histories(
 ) -> dict[int, History]:
     """Histories keyed by patient id: all patients (active only by default), or `patients`."""
     if patients is None:
-        query = select(Patient)
+        query = select(Patient).where(mine(session))
         if active_only:
             query = query.where(Patient.status == "active")
         chosen = list(session.exec(query).all())
@@ -32,8 +33,8 @@ def load_histories(
     by_id = {p.id: p for p in chosen if p.id is not None}
     if patients is None:
         # Filter by joining on the patient table, not a list of thousands of ids.
-        rating_filter = [col(SessionRating.patient_id) == Patient.id]
-        review_filter = [col(Task.patient_id) == Patient.id]
+        rating_filter = [col(SessionRating.patient_id) == Patient.id, mine(session)]
+        review_filter = [col(Task.patient_id) == Patient.id, mine(session)]
         if active_only:
             rating_filter.append(col(Patient.status) == "active")
             review_filter.append(col(Patient.status) == "active")

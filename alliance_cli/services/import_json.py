@@ -29,6 +29,7 @@ from alliance_cli.services.importer import (
 )
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, Task, TaskReview
+from alliance_cli.store.queries import clinician_of
 
 
 def _day(value: Any, where: str, problems: list[str], *, required: bool = True) -> date | None:
@@ -134,6 +135,7 @@ def _json_patient(
             instrument = settings.instrument(str(data.get("instrument") or "quick")).name
             patient = Patient(
                 code=code,
+                clinician=clinician_of(store.session),
                 instrument=instrument,
                 status="discharged" if data.get("status") == "discharged" else "active",
                 since=_day(data.get("since"), f"{where}.since", problems, required=False),

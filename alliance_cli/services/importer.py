@@ -31,6 +31,7 @@ from alliance_cli.errors import AllianceError, InvalidInput
 from alliance_cli.store.audit import recorder_of
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Patient, SessionRating
+from alliance_cli.store.queries import clinician_of, mine
 
 
 class ImportRejected(InvalidInput):
@@ -90,7 +91,9 @@ class StoredSessions:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.patients = {p.code: p for p in session.exec(select(Patient)).all()}
+        self.patients = {
+            p.code: p for p in session.exec(select(Patient).where(mine(session))).all()
+        }
         self.sessions: dict[tuple[str, date, str], tuple[str, tuple[float, ...], str | None]] = {}
         by_id = {p.id: p.code for p in self.patients.values()}
         for pid, when, rater, instrument, items, note in session.execute(
@@ -240,7 +243,7 @@ def _import_csv(
             ):
                 latest[row.patient] = row
         for code, row in sorted(latest.items()):
-            patient = Patient(code=code, instrument=row.instrument)
+            patient = Patient(code=code, clinician=clinician_of(session), instrument=row.instrument)
             session.add(patient)
             session.flush()
             assert patient.id is not None

@@ -17,7 +17,7 @@ from alliance_cli.domain.records import (
     PatientRow,
 )
 from alliance_cli.domain.trends import direction
-from alliance_cli.errors import Conflict, InvalidInput
+from alliance_cli.errors import Conflict, InvalidInput, NotFound
 from alliance_cli.services.caseload import Streamed, stream_patients
 from alliance_cli.services.convert import (
     goal_record,
@@ -29,7 +29,7 @@ from alliance_cli.services.history import load_history
 from alliance_cli.store.audit import UndoStep, erase_patient_references, recorder_of
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
-from alliance_cli.store.queries import get_patient
+from alliance_cli.store.queries import clinician_of, get_patient, is_clinician_role, mine
 
 PROFILE_FIELDS = (
     "name",
@@ -58,13 +58,15 @@ class PatientDetails:
 
 def add_patient(db: Database, code: str, details: PatientDetails) -> PatientProfile:
     with db.write("patient.add") as session:
-        if session.exec(select(Patient.id).where(Patient.code == code)).first() is not None:
+        taken = select(Patient.id).where(Patient.code == code, mine(session))
+        if session.exec(taken).first() is not None:
             raise Conflict(
                 f"patient {code!r} already exists",
                 "choose another code, or `alliance patient edit`",
             )
         patient = Patient(
             code=code,
+            clinician=clinician_of(session),
             instrument=details.instrument or "quick",
             **{f: getattr(details, f) for f in PROFILE_FIELDS},
         )
@@ -77,15 +79,22 @@ def add_patient(db: Database, code: str, details: PatientDetails) -> PatientProf
 
 
 def list_patients(
-    db: Database, settings: Settings, today: date, *, include_discharged: bool = False
+    db: Database,
+    settings: Settings,
+    today: date,
+    *,
+    include_discharged: bool = False,
+    all_clinicians: bool = False,
 ) -> list[PatientRow]:
     """Patients with session count, last session, latest scores, trend and flag counts."""
     with db.read() as session:
         rows = [
             _row(patient, settings, today)
-            for patient in stream_patients(session, active_only=not include_discharged)
+            for patient in stream_patients(
+                session, active_only=not include_discharged, all_clinicians=all_clinicians
+            )
         ]
-    return sorted(rows, key=lambda row: row.code)
+    return sorted(rows, key=lambda row: (row.clinician, row.code))
 
 
 def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
@@ -107,6 +116,7 @@ def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
         sessions=scan.session_count,
         last_session=scan.last_date,
         instrument=meta.instrument,
+        clinician=meta.clinician,
         latest=None
         if latest is None
         else LatestScores(
@@ -177,7 +187,9 @@ def edit_patient(
     with db.write("patient.edit") as session:
         patient = get_patient(session, code)
         if new_code is not None and new_code != code:
-            taken = session.exec(select(Patient.id).where(Patient.code == new_code)).first()
+            taken = session.exec(
+                select(Patient.id).where(Patient.code == new_code, mine(session))
+            ).first()
             if taken is not None:
                 raise Conflict(f"patient {new_code!r} already exists", "choose another code")
             patient.code = new_code
@@ -281,3 +293,40 @@ def delete_patient(db: Database, code: str) -> ErasedCounts:
         if recorder is not None:
             recorder.note("patient", None, None, digest)
         return counts
+
+
+def transfer_patient(db: Database, code: str, clinician: str) -> PatientProfile:
+    """Hand a patient (and everything attached) over to another clinician's caseload."""
+    with db.write("patient.transfer", undoable=False) as session:
+        patient = get_patient(session, code)
+        if clinician == patient.clinician:
+            raise Conflict(f"{code} is already in {clinician}'s caseload")
+        if db.engine.dialect.name == "postgresql" and not is_clinician_role(session, clinician):
+            raise InvalidInput(
+                f"{clinician!r} is not a clinician role of this database",
+                f"an administrator runs `alliance admin grant-clinician {clinician}`",
+            )
+        taken = select(Patient.id).where(Patient.code == code, Patient.clinician == clinician)
+        if session.exec(taken).first() is not None:
+            raise Conflict(f"{clinician} already has a patient {code!r}", "rename one first")
+        profile = patient_profile(patient)
+        assert patient.id is not None
+        if db.engine.dialect.name == "postgresql":
+            # Row-level security: only the owner's function may hand a row over.
+            from sqlalchemy import text
+
+            moved = session.execute(
+                text("SELECT alliance_transfer_patient(:pid, :target)"),
+                {"pid": patient.id, "target": clinician},
+            ).scalar_one()
+            if not moved:
+                raise NotFound(f"unknown patient {code!r}")
+            recorder = recorder_of(session)
+            if recorder is not None:
+                recorder.note("patient", patient.id, patient.id)
+            session.expunge(patient)
+        else:
+            patient.clinician = clinician
+            session.add(patient)
+            session.flush()
+        return profile

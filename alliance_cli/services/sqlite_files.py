@@ -18,6 +18,7 @@ from pathlib import Path
 
 from alliance_cli.errors import AllianceError, Conflict, InvalidInput, StorageError
 from alliance_cli.paths import DatabaseLocation
+from alliance_cli.store import cipher
 from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC
 
 SIDE_SUFFIXES = ("-wal", "-shm")
@@ -40,7 +41,8 @@ def header(path: Path) -> bytes:
 
 
 def require_database_file(path: Path) -> None:
-    """The live database exists and is a SQLite file (it is never created here)."""
+    """The live database exists and is a SQLite file, plain or encrypted (it is never
+    created here)."""
     if not path.exists():
         raise StorageError(f"there is no database at {path}", "check --db / ALLIANCE_DB")
     if not path.is_file():
@@ -49,7 +51,7 @@ def require_database_file(path: Path) -> None:
         head = header(path)
     except OSError as error:
         raise StorageError(f"cannot read {path}: {error.strerror}") from None
-    if head and head != SQLITE_MAGIC:
+    if head and head != SQLITE_MAGIC and not cipher.looks_encrypted(path):
         raise StorageError(f"{path} is not a SQLite file", "point --db at an alliance database")
 
 
@@ -63,7 +65,7 @@ def remove_quietly(*paths: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def storage_error(error: sqlite3.Error) -> AllianceError:
+def storage_error(error: Exception) -> AllianceError:
     """The project's one-line, data-free wording of a driver error."""
     from sqlalchemy import exc
 
@@ -117,10 +119,14 @@ def private_temp(directory: Path, name: str) -> Iterator[Path]:
 
 @contextmanager
 def read_only(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only stdlib connection; `-wal`/`-shm` files it had to create are removed."""
+    """A read-only connection (SQLCipher's, keyed, for an encrypted file); `-wal`/`-shm`
+    files it had to create are removed."""
     created = [side for side in side_files(path) if not side.exists()]
-    uri = f"{path.absolute().as_uri()}?mode=ro"
-    connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    if cipher.looks_encrypted(path):
+        connection = cipher.connect(path, read_only=True, timeout=BUSY_TIMEOUT_SECONDS)
+    else:
+        uri = f"{path.absolute().as_uri()}?mode=ro"
+        connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         yield connection
     finally:
@@ -132,7 +138,7 @@ def integrity_problems(connection: sqlite3.Connection) -> list[str]:
     """What `PRAGMA integrity_check` reports; empty when the file is sound."""
     try:
         rows = connection.execute("PRAGMA integrity_check").fetchall()
-    except sqlite3.DatabaseError as error:
+    except cipher.errors("DatabaseError") as error:
         return [str(error)]
     messages = [str(row[0]) for row in rows]
     return [] if messages == ["ok"] else messages
@@ -142,7 +148,7 @@ def file_integrity_problems(path: Path) -> list[str]:
     try:
         with read_only(path) as connection:
             return integrity_problems(connection)
-    except sqlite3.DatabaseError as error:
+    except cipher.errors("DatabaseError") as error:
         return [str(error)]
 
 

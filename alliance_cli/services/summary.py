@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 
 from alliance_cli.config import Settings
-from alliance_cli.domain.summary import GoalEvent, PatientRows, Period, Summary, build_summary
+from alliance_cli.domain.summary import (
+    GoalEvent,
+    PatientRows,
+    Period,
+    Summary,
+    build_summary,
+    clinician_lines,
+)
 from alliance_cli.services.caseload import stream_patients
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, Task, TaskReview
+from alliance_cli.store.queries import mine
 
 
 def _day(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def period_summary(db: Database, settings: Settings, period: Period) -> Summary:
+def period_summary(
+    db: Database, settings: Settings, period: Period, *, all_clinicians: bool = False
+) -> Summary:
+    """The period's summary of your caseload; with `all_clinicians` the clinic's (each
+    patient labelled `clinician/code`), with one line per clinician."""
     with db.read() as session:
+        scope = [] if all_clinicians else [mine(session)]
         goal_rows = session.execute(
             sql_select(
+                col(Patient.clinician),
                 col(Patient.code),
                 col(Goal.text),
                 col(GoalReview.date),
@@ -30,23 +46,50 @@ def period_summary(db: Database, settings: Settings, period: Period) -> Summary:
             )
             .join(Goal, col(Goal.id) == GoalReview.goal_id)
             .join(Patient, col(Patient.id) == Goal.patient_id)
-            .where(col(GoalReview.date) >= period.since, col(GoalReview.date) <= period.until)
+            .where(
+                col(GoalReview.date) >= period.since, col(GoalReview.date) <= period.until, *scope
+            )
         ).all()
         adherence = session.exec(
             select(TaskReview.adherence)
             .join(Task, col(Task.id) == TaskReview.task_id)
-            .where(col(TaskReview.date) >= period.since, col(TaskReview.date) <= period.until)
+            .join(Patient, col(Patient.id) == Task.patient_id)
+            .where(
+                col(TaskReview.date) >= period.since, col(TaskReview.date) <= period.until, *scope
+            )
         ).all()
-        return build_summary(
-            (
-                PatientRows(p.history, p.rows, p.materialise)
-                for p in stream_patients(session, active_only=False)
-            ),
+        owner: dict[str, str] = {}
+
+        def label(code: str, clinician: str) -> str:
+            if not all_clinicians:
+                return code
+            owner[f"{clinician}/{code}"] = clinician
+            return f"{clinician}/{code}"
+
+        def rows() -> Iterator[PatientRows]:
+            for p in stream_patients(session, active_only=False, all_clinicians=all_clinicians):
+                history = p.history
+                if all_clinicians:
+                    name = label(p.meta.code, p.meta.clinician)
+                    history = replace(history, patient=name)
+                yield PatientRows(history, p.rows, p.materialise)
+
+        summary = build_summary(
+            rows(),
             period,
             settings.rules,
             goal_events=[
-                GoalEvent(patient=code, goal=text, date=_day(when), status=status, note=note)
-                for code, text, when, status, note in goal_rows
+                GoalEvent(
+                    patient=code if not all_clinicians else f"{clinician}/{code}",
+                    goal=text,
+                    date=_day(when),
+                    status=status,
+                    note=note,
+                )
+                for clinician, code, text, when, status, note in goal_rows
             ],
             adherence=list(adherence),
         )
+        if all_clinicians:
+            summary = replace(summary, clinicians=clinician_lines(summary, owner))
+        return summary

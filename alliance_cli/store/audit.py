@@ -10,9 +10,7 @@ one-way hash.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
-import os
 import socket
 import uuid
 from dataclasses import dataclass, field
@@ -24,7 +22,6 @@ from sqlmodel import Field, Session, SQLModel
 
 from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
 
-CLINICIAN_ENV = "ALLIANCE_CLINICIAN"
 TRACKED = (Patient, Goal, GoalReview, Task, TaskReview, SessionRating)
 
 
@@ -59,16 +56,6 @@ class UndoStep(SQLModel, table=True):
     )
     kind: str  # insert, update or delete
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-
-
-def actor() -> str:
-    configured = os.environ.get(CLINICIAN_ENV)
-    if configured:
-        return configured
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid {os.getuid()}"
 
 
 def machine() -> str:
@@ -114,6 +101,7 @@ class Recorder:
     """Collects a transaction's changes (ORM flushes) and writes them before commit."""
 
     action: str
+    actor: str  # the clinician (see alliance_cli/clinician.py)
     undoable: bool = True
     changes: list[_Change] = field(default_factory=list)
 
@@ -192,7 +180,7 @@ def write_entries(session: Session, recorder: Recorder) -> None:
         return
     txn = uuid.uuid4().hex
     now = datetime.now(UTC)
-    who, where = actor(), machine()
+    who, where = recorder.actor, machine()
     connection = session.connection()
     for change in recorder.changes:
         result = connection.execute(

@@ -19,7 +19,8 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
-from alliance_cli.errors import Conflict, StorageError
+from alliance_cli.clinician import os_user
+from alliance_cli.errors import Conflict, InvalidInput, StorageError
 from alliance_cli.paths import (
     DatabaseLocation,
     UnsupportedUrl,
@@ -32,6 +33,7 @@ from alliance_cli.paths import (
 
 BUSY_TIMEOUT_SECONDS = 15
 WRITE_OPTION = "alliance_write"
+CLINICIAN_KEY = "alliance_clinician"  # Session.info: whose caseload this transaction sees
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -65,8 +67,11 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     def connect() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
 
+    from alliance_cli.store import cipher  # an encrypted file: SQLCipher, keyed
+
+    options = cipher.engine_options(path, uri, BUSY_TIMEOUT_SECONDS) or {"creator": connect}
     engine = create_engine(
-        "sqlite+pysqlite://", creator=connect, poolclass=QueuePool, hide_parameters=True
+        "sqlite+pysqlite://", poolclass=QueuePool, hide_parameters=True, **options
     )
     read_only = unwritable or target.read_only
     _install_sqlite_listeners(engine, foreign_keys=foreign_keys, read_only=read_only)
@@ -128,6 +133,16 @@ def translate_db_error(error: exc.DBAPIError) -> StorageError | Conflict:
         )
     if "full" in text:
         return StorageError("the disk is full: nothing was written", "free some space")
+    if "permission denied" in text or "insufficient privilege" in text:
+        return StorageError(
+            "the database server refused: this role has no access",
+            "ask the clinic's administrator to run `alliance admin grant-clinician ROLE`",
+        )
+    if "connection" in text and any(w in text for w in ("refused", "failed", "timeout")):
+        return StorageError(
+            "cannot connect to the database server",
+            "check the URL, that the server is running, and your credentials",
+        )
     if "unable to open" in text:
         return StorageError(
             "the database file cannot be opened", "check the path and its permissions"
@@ -138,9 +153,12 @@ def translate_db_error(error: exc.DBAPIError) -> StorageError | Conflict:
 class Database:
     """An opened, migrated database. Each `read()`/`write()` block is one transaction."""
 
-    def __init__(self, engine: Engine, location: DatabaseLocation) -> None:
+    def __init__(
+        self, engine: Engine, location: DatabaseLocation, clinician: str | None = None
+    ) -> None:
         self.engine = engine
         self.location = location
+        self.clinician = clinician if clinician is not None else os_user()
         self.read_only = location.read_only()
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
 
@@ -168,7 +186,7 @@ class Database:
             if action is not None:
                 from alliance_cli.store.audit import Recorder, record_changes
 
-                recorder = Recorder(action, undoable=undoable)
+                recorder = Recorder(action, self.clinician, undoable=undoable)
                 session.info["recorder"] = recorder
                 record_changes(session, recorder)
             yield session
@@ -177,6 +195,7 @@ class Database:
     def _transaction(self, bind: Engine) -> Iterator[Session]:
         try:
             with Session(bind, expire_on_commit=False) as session, session.begin():
+                session.info[CLINICIAN_KEY] = self.clinician
                 yield session
         except exc.DBAPIError as error:
             raise translate_db_error(error) from error
@@ -214,11 +233,16 @@ def prepare_sqlite_file(location: DatabaseLocation) -> None:
     except OSError as error:
         raise StorageError(f"cannot open {path}: {error.strerror}") from None
     if head and head != SQLITE_MAGIC:
-        raise StorageError(
-            f"{path} is not an alliance database (not a SQLite file)",
-            "point --db at another file; this one was left untouched",
-        )
-    if head:
+        from alliance_cli.store import cipher
+
+        if not cipher.looks_encrypted(path):
+            raise StorageError(
+                f"{path} is not an alliance database (not a SQLite file)",
+                "point --db at another file; this one was left untouched",
+            )
+        # The key opens it (or a clear error: no key, wrong key), read-only.
+        _refuse_foreign_tables(path, cipher.unlock(path))
+    elif head:
         _refuse_foreign_sqlite(path)
 
 
@@ -231,6 +255,10 @@ def _refuse_foreign_sqlite(path: Path) -> None:
             tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
     except sqlite3.Error:
         return  # locked, damaged...: the engine reports it with the usual messages
+    _refuse_foreign_tables(path, tables)
+
+
+def _refuse_foreign_tables(path: Path, tables: set[str]) -> None:
     if tables and "alembic_version" not in tables:
         raise StorageError(
             f"{path} holds tables that alliance did not create",
@@ -238,8 +266,18 @@ def _refuse_foreign_sqlite(path: Path) -> None:
         )
 
 
-def open_database(location: DatabaseLocation, *, migrate: bool = True) -> Database:
-    """Open the database the user pointed at, upgrading its schema if needed."""
+def open_database(
+    location: DatabaseLocation,
+    *,
+    migrate: bool = True,
+    clinician: str | None = None,
+    explicit_clinician: bool = False,
+) -> Database:
+    """Open the database the user pointed at, upgrading its schema if needed.
+
+    `clinician` is who works on a SQLite file; on PostgreSQL it is the connecting role,
+    and an explicitly requested other name (`--clinician`) is refused.
+    """
     from alliance_cli.store.migrate import ensure_schema
 
     prepare_sqlite_file(location)
@@ -251,13 +289,23 @@ def open_database(location: DatabaseLocation, *, migrate: bool = True) -> Databa
         raise StorageError(
             f"the driver for {location.display()} is not installed ({error.name})"
         ) from None
+    local = clinician or os_user()
     try:
         if migrate:
-            ensure_schema(engine, location)
+            ensure_schema(engine, location, clinician=local)
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                role = str(connection.exec_driver_sql("SELECT current_user").scalar_one())
+            if explicit_clinician and local != role:
+                raise InvalidInput(
+                    f"on PostgreSQL you work as the role you connect as ({role})",
+                    f"connect as {local} to work on that caseload",
+                )
+            local = role
     except exc.DBAPIError as error:
         engine.dispose()
         raise translate_db_error(error) from error
     except BaseException:
         engine.dispose()
         raise
-    return Database(engine, location)
+    return Database(engine, location, local)

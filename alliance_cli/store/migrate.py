@@ -32,8 +32,11 @@ def has_tables(connection: Connection) -> bool:
     return bool(inspect(connection).get_table_names())
 
 
-def ensure_schema(engine: Engine, location: DatabaseLocation) -> str:
-    """Bring the database to `SCHEMA_HEAD`; return the revision it had before."""
+def ensure_schema(engine: Engine, location: DatabaseLocation, *, clinician: str = "") -> str:
+    """Bring the database to `SCHEMA_HEAD`; return the revision it had before.
+
+    `clinician` owns the patients of a SQLite file that predates clinicians (schema 0005).
+    """
     with engine.connect() as connection:
         current = stored_revision(connection)
         populated = current is not None or has_tables(connection)
@@ -59,7 +62,7 @@ def ensure_schema(engine: Engine, location: DatabaseLocation) -> str:
     if populated and location.path is not None:
         backup = backup_before_upgrade(engine, location.path, current or "none")
     try:
-        upgrade(location.url, SCHEMA_HEAD)
+        upgrade(location.url, SCHEMA_HEAD, clinician=clinician)
     except StorageError:
         raise
     except Exception as error:
@@ -90,6 +93,9 @@ def backup_before_upgrade(engine: Engine, db_path: Path, revision: str) -> Path:
     return target
 
 
+CLINICIAN_ATTRIBUTE = "clinician"  # read by migration 0005
+
+
 def _alembic_config(connection: Connection | None = None) -> object:
     from alembic.config import Config
 
@@ -116,7 +122,7 @@ def head_revision() -> str:
     return head
 
 
-def upgrade(url: str, target: str) -> None:
+def upgrade(url: str, target: str, *, clinician: str = "") -> None:
     """Run the migrations up to `target` in one transaction, foreign keys off."""
     from alembic import command
 
@@ -125,7 +131,9 @@ def upgrade(url: str, target: str) -> None:
     engine = make_engine(url, foreign_keys=False)
     try:
         with engine.execution_options(alliance_write=True).begin() as connection:
-            command.upgrade(_alembic_config(connection), target)  # type: ignore[arg-type]
+            config = _alembic_config(connection)
+            config.attributes[CLINICIAN_ATTRIBUTE] = clinician  # type: ignore[attr-defined]
+            command.upgrade(config, target)  # type: ignore[arg-type]
             problems = (
                 connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if (engine.dialect.name == "sqlite")

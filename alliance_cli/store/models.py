@@ -14,9 +14,12 @@ def utcnow() -> datetime:
 
 class Patient(SQLModel, table=True):
     __tablename__ = "patient"
+    # Codes are unique per clinician (two clinicians may each have a P001).
+    __table_args__ = (Index("uq_patient_clinician_code", "clinician", "code", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, index=True)
+    clinician: str  # whose caseload: a role on PostgreSQL, see alliance_cli/clinician.py
+    code: str = Field(index=True)
     name: str | None = None
     status: str = "active"
     since: date | None = None

@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 from difflib import get_close_matches
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from alliance_cli.errors import InvalidInput, NotFound
+from alliance_cli.store.engine import CLINICIAN_KEY
 from alliance_cli.store.models import Goal, Patient, SessionRating, Task
+
+
+def clinician_of(session: Session) -> str:
+    """The clinician whose caseload this transaction works on (see Database)."""
+    return str(session.info[CLINICIAN_KEY])
+
+
+def mine(session: Session) -> Any:
+    """The condition "the patient is in the current clinician's caseload"."""
+    return col(Patient.clinician) == clinician_of(session)
+
+
+def in_caseload(session: Session, patient_id: int) -> bool:
+    found = session.exec(select(Patient.id).where(Patient.id == patient_id, mine(session)))
+    return found.first() is not None
 
 
 def get_patient(session: Session, code: str) -> Patient:
     if not code.isprintable() and any("\ud800" <= char <= "\udfff" for char in code):
         raise InvalidInput("patient code is not valid UTF-8 text", "check the terminal's encoding")
-    patient = session.exec(select(Patient).where(Patient.code == code)).first()
+    patient = session.exec(select(Patient).where(Patient.code == code, mine(session))).first()
     if patient is not None:
         return patient
-    codes = list(session.exec(select(Patient.code)).all())
+    codes = list(session.exec(select(Patient.code).where(mine(session))).all())
     close = get_close_matches(code, codes, n=1)
     hint = f"did you mean {close[0]}?" if close else "see `alliance patient list --all`"
     raise NotFound(f"unknown patient {code!r}", hint)
@@ -24,21 +41,21 @@ def get_patient(session: Session, code: str) -> Patient:
 
 def get_goal(session: Session, goal_id: int) -> Goal:
     goal = session.get(Goal, goal_id)
-    if goal is None:
+    if goal is None or not in_caseload(session, goal.patient_id):
         raise NotFound(f"unknown goal {goal_id}", "see `alliance goal list CODE --all`")
     return goal
 
 
 def get_task(session: Session, task_id: int) -> Task:
     task = session.get(Task, task_id)
-    if task is None:
+    if task is None or not in_caseload(session, task.patient_id):
         raise NotFound(f"unknown task {task_id}", "see `alliance task list CODE --all`")
     return task
 
 
 def get_session_rating(session: Session, session_id: int) -> SessionRating:
     rating = session.get(SessionRating, session_id)
-    if rating is None:
+    if rating is None or not in_caseload(session, rating.patient_id):
         raise NotFound(f"unknown session {session_id}", "see `alliance session list CODE`")
     return rating
 
@@ -48,7 +65,11 @@ def patient_code(session: Session, patient_id: int) -> str:
 
 
 def count_rows(session: Session, model: type[Patient] | type[SessionRating]) -> int:
-    return session.exec(select(func.count()).select_from(model)).one()
+    """Patients or rating sets in the current clinician's caseload."""
+    query = select(func.count()).select_from(model)
+    if model is SessionRating:
+        query = query.join(Patient, col(Patient.id) == SessionRating.patient_id)
+    return session.exec(query.where(mine(session))).one()
 
 
 def sessions_of(session: Session, patient_id: int) -> list[SessionRating]:
@@ -59,3 +80,17 @@ def sessions_of(session: Session, patient_id: int) -> list[SessionRating]:
         .order_by(col(SessionRating.date), col(SessionRating.rater), col(SessionRating.id))
     )
     return list(session.exec(query).all())
+
+
+def is_clinician_role(session: Session, name: str) -> bool:
+    """On PostgreSQL: `name` is a role that may own patients (alliance_clinician)."""
+    from sqlalchemy import text
+
+    found = session.execute(
+        text(
+            "SELECT 1 FROM pg_roles WHERE rolname = :name "
+            "AND pg_has_role(oid, 'alliance_clinician', 'MEMBER')"
+        ),
+        {"name": name},
+    )
+    return found.first() is not None

@@ -26,6 +26,19 @@ APPEND_ONLY = [
        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
 ]
 
+# The same on PostgreSQL (first supported at this schema, so no released database lacks it).
+PG_APPEND_ONLY = [
+    """CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$""",
+    """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+       FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""",
+    """CREATE TRIGGER audit_log_no_rewrite
+       BEFORE UPDATE OF txn, at, actor, machine, action, entity, record_id ON audit_log
+       FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""",
+    """CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+       FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()""",
+]
+
 
 def upgrade() -> None:
     op.create_table(
@@ -62,14 +75,17 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(), nullable=False),
         sa.Column("before", sa.JSON(), nullable=True),
     )
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in APPEND_ONLY:
-            op.execute(statement)
+    dialect = op.get_bind().dialect.name
+    for statement in {"sqlite": APPEND_ONLY, "postgresql": PG_APPEND_ONLY}.get(dialect, []):
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_rewrite")
+    elif dialect == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS audit_log_append_only() CASCADE")
     op.drop_table("undo_step")
     op.drop_table("audit_log")

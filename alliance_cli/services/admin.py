@@ -1,0 +1,65 @@
+"""Clinic set-up on PostgreSQL: which database roles are clinicians and supervisors.
+
+The roles and row-level security policies come from migration 0005; here a login role
+is made a member of `alliance_clinician` (its own caseload) or `alliance_supervisor`
+(reads every caseload). Run by the database owner / an administrator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from alliance_cli.errors import InvalidInput, NotFound
+from alliance_cli.store.engine import Database
+
+GROUPS = {"clinician": "alliance_clinician", "supervisor": "alliance_supervisor"}
+
+
+@dataclass(frozen=True)
+class Member:
+    role: str
+    kinds: tuple[str, ...]  # "clinician", "supervisor"
+
+
+def require_postgres(db: Database, what: str) -> None:
+    if db.engine.dialect.name != "postgresql":
+        raise InvalidInput(
+            f"`alliance {what}` sets up PostgreSQL roles; this is {db.location.display()}",
+            "on a SQLite file, choose the clinician with --clinician or ALLIANCE_CLINICIAN",
+        )
+
+
+def grant(db: Database, role: str, kind: str) -> None:
+    """Make the existing login `role` a clinician or a supervisor (idempotent)."""
+    require_postgres(db, f"admin grant-{kind}")
+    with db.engine.begin() as connection:
+        found = connection.execute(
+            text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}
+        ).first()
+        if found is None:
+            raise NotFound(
+                f"role {role!r} does not exist",
+                "create it first, e.g. `createuser --pwprompt NAME` or CREATE ROLE ... LOGIN",
+            )
+        quoted = connection.dialect.identifier_preparer.quote(role)
+        connection.execute(text(f"GRANT {GROUPS[kind]} TO {quoted}"))
+
+
+def members(db: Database) -> list[Member]:
+    """Every role that is a clinician or a supervisor."""
+    require_postgres(db, "admin roles")
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT r.rolname, g.rolname FROM pg_auth_members m "
+                "JOIN pg_roles r ON r.oid = m.member JOIN pg_roles g ON g.oid = m.roleid "
+                "WHERE g.rolname IN ('alliance_clinician', 'alliance_supervisor') ORDER BY 1, 2"
+            )
+        ).all()
+    kinds: dict[str, list[str]] = {}
+    names = {group: kind for kind, group in GROUPS.items()}
+    for role, group in rows:
+        kinds.setdefault(role, []).append(names[group])
+    return [Member(role, tuple(found)) for role, found in kinds.items()]

@@ -1,0 +1,106 @@
+"""The databases tests run against: a SQLite file, or a fresh PostgreSQL database.
+
+PostgreSQL tests need a server. `.ci/run` starts one (`tests/postgres_server.sh`) and sets
+`ALLIANCE_TEST_PG` to an administrator URL; without it they skip, saying how to run them.
+Each test gets its own database, copied from a template that is migrated once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+PG_ENV = "ALLIANCE_TEST_PG"
+SKIP_PG = (
+    "PostgreSQL tests skipped: run `bash .ci/run` (it starts a server), or start one and set "
+    f"{PG_ENV}=postgresql+psycopg://postgres@127.0.0.1:PORT/postgres"
+)
+TEMPLATE = "alliance_template"
+
+_numbers = itertools.count()
+_template_ready: set[str] = set()
+
+
+def admin_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+def database_url(admin: str, name: str) -> str:
+    """The admin URL with another database name."""
+    base, _, _ = admin.rpartition("/")
+    return f"{base}/{name}"
+
+
+def libpq_url(url: str) -> str:
+    """psycopg takes `postgresql://`, not SQLAlchemy's `postgresql+psycopg://`."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.split('+', 1)[0]}{sep}{rest}"
+
+
+@contextmanager
+def connect(url: str, *, autocommit: bool = True) -> Iterator[Any]:
+    import psycopg
+
+    conn = psycopg.connect(libpq_url(url), autocommit=autocommit)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _ensure_template(admin: str) -> None:
+    """A migrated, empty database that every test database is copied from."""
+    if admin in _template_ready:
+        return
+    with connect(admin) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {TEMPLATE}")
+    from alliance_cli.paths import resolve_database
+    from alliance_cli.store.engine import open_database
+
+    open_database(resolve_database(database_url(admin, TEMPLATE))).close()
+    _template_ready.add(admin)
+
+
+@contextmanager
+def fresh_database(admin: str, *, migrated: bool = True) -> Iterator[str]:
+    """A new database for one test (migrated unless asked otherwise); dropped after."""
+    name = f"alliance_test_{os.getpid()}_{next(_numbers)}"
+    if migrated:
+        _ensure_template(admin)
+    with connect(admin) as conn:
+        conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {TEMPLATE}" if migrated else ""))
+    try:
+        yield database_url(admin, name)
+    finally:
+        with connect(admin) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def tables(url: str) -> list[str]:
+    with connect(url) as conn:
+        rows = conn.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'public' ORDER BY table_name"
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def rows(url: str, table: str) -> list[tuple[object, ...]]:
+    with connect(url) as conn:
+        return conn.execute(f'SELECT * FROM "{table}" ORDER BY id').fetchall()
+
+
+def dump(url: str) -> list[str]:
+    """Every row of every table as text. (Sequences are left out: PostgreSQL never gives
+    back the ids a rolled-back transaction drew, and that changes no stored data.)"""
+    lines: list[str] = []
+    with connect(url) as conn:
+        for table in tables(url):
+            order = "id" if table != "alembic_version" else "version_num"
+            for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY {order}'):
+                lines.append(f"{table}: {row!r}")
+    return lines

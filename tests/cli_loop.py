@@ -1,0 +1,120 @@
+"""Run the real `alliance` command many times in one Python process.
+
+Used by tests/test_trust_concurrency.py to drive hundreds of commands without paying
+Python start-up and imports (~0.65 s of CPU) for each one. Every call goes through the
+console script's entry point, `alliance_cli.cli.app:main`, with `sys.argv` set as the
+shell would set it; stdout and stderr are captured per call and the exit code is taken
+from the `SystemExit` the entry point raises, exactly as a separate `alliance` process
+would report it. alliance keeps nothing between commands: each one parses its options
+into a fresh root context, opens its own engine and disposes of it before returning, so
+the database sees a new connection per command, as with separate processes.
+
+    python tests/cli_loop.py run COMMANDS_JSON
+        COMMANDS_JSON: a list of argument lists (without the program name). Runs them in
+        order.
+    python tests/cli_loop.py repeat SPEC_JSON
+        SPEC_JSON: {"commands": [...], "stop": PATH, "pause": SECONDS}. Runs the list of
+        commands in rounds (`{round}` in an argument becomes the round number, 0001...)
+        until the file `stop` exists, then one last round, pausing between rounds.
+
+The first line printed is {"alliance_cli": PATH}, the package file these calls import
+(the caller checks it is its own checkout). Then each call prints one JSON line as soon as
+it returns (flushed): {"argv", "rc", "stdout", "stderr", "seconds"}, plus "round" in
+`repeat` mode. A line with rc 0 is an acknowledged command.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import time
+import traceback
+from contextlib import redirect_stderr, redirect_stdout
+from typing import Any, TextIO
+
+
+def _exit_code(code: object) -> int:
+    """The process exit status `sys.exit(code)` would give."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    return 1  # sys.exit("message"): the message goes to stderr, status 1
+
+
+def call(argv: list[str]) -> dict[str, Any]:
+    """One `alliance ARGV...` through the console-script entry point."""
+    from alliance_cli.cli.app import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_argv = sys.argv
+    sys.argv = ["alliance", *argv]
+    started = time.perf_counter()
+    rc = 0
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as stop:
+                rc = _exit_code(stop.code)
+                if rc and not isinstance(stop.code, int | None):
+                    print(stop.code, file=sys.stderr)
+            except Exception:
+                # What the interpreter would do with an uncaught exception.
+                traceback.print_exc()
+                rc = 1
+    finally:
+        sys.argv = saved_argv
+    seconds = time.perf_counter() - started
+    return {
+        "argv": argv,
+        "rc": rc,
+        "stdout": out.getvalue(),
+        "stderr": err.getvalue(),
+        "seconds": round(seconds, 4),
+    }
+
+
+def _emit(record: dict[str, Any], stream: TextIO) -> None:
+    stream.write(json.dumps(record) + "\n")
+    stream.flush()
+
+
+def run(commands: list[list[str]], stream: TextIO) -> None:
+    for argv in commands:
+        _emit(call(argv), stream)
+
+
+def repeat(commands: list[list[str]], stop: str, pause: float, stream: TextIO) -> None:
+    number = 0
+    while True:
+        last = os.path.exists(stop)
+        number += 1
+        for template in commands:
+            argv = [part.replace("{round}", f"{number:04d}") for part in template]
+            _emit({**call(argv), "round": number}, stream)
+        if last:
+            return
+        time.sleep(pause)
+
+
+def main(args: list[str]) -> int:
+    import alliance_cli
+
+    stream = sys.stdout
+    _emit({"alliance_cli": alliance_cli.__file__}, stream)
+    if len(args) == 2 and args[0] == "run":
+        run(json.loads(args[1]), stream)
+        return 0
+    if len(args) == 2 and args[0] == "repeat":
+        spec = json.loads(args[1])
+        repeat(spec["commands"], spec["stop"], float(spec["pause"]), stream)
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,297 @@
+"""Clinicians and caseloads: each clinician sees and changes only their own patients.
+
+On a SQLite file the CLI keeps caseloads apart (`--clinician`); on PostgreSQL the database
+does, with row-level security keyed on the connecting role: tested with two real login
+roles and a supervisor, through the CLI and through raw SQL (as `psql` would).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import backends
+from tests.conftest import Cli
+
+RATED = ("--bond", "3", "--goal", "3", "--task", "3")
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Cli:
+    """A SQLite file shared by dr_a and dr_b, each with a patient P1 (and dr_a a P2)."""
+    cli = Cli(tmp_path / "clinic.db")
+    cli.ok("--clinician", "dr_a", "patient", "add", "P1", "--name", "Ann of A")
+    cli.ok("--clinician", "dr_a", "session", "add", "P1", "--date", "2026-11-20", *RATED)
+    cli.ok("--clinician", "dr_a", "goal", "add", "P1", "Walk to the shop")
+    cli.ok("--clinician", "dr_a", "patient", "add", "P2")
+    cli.ok("--clinician", "dr_b", "patient", "add", "P1", "--name", "Bob of B")
+    return cli
+
+
+def codes(cli: Cli, *args: str) -> list[tuple[str, str]]:
+    rows = json.loads(cli.ok(*args, "patient", "list", "--all", "-f", "json").stdout)
+    return [(row["clinician"], row["code"]) for row in rows]
+
+
+@pytest.mark.sqlite_only
+def test_each_clinician_sees_only_their_caseload(shared: Cli) -> None:
+    assert codes(shared, "--clinician", "dr_a") == [("dr_a", "P1"), ("dr_a", "P2")]
+    assert codes(shared, "--clinician", "dr_b") == [("dr_b", "P1")]
+    shown = shared.ok("--clinician", "dr_b", "patient", "show", "P1", "-f", "json").stdout
+    assert json.loads(shown)["patient"]["name"] == "Bob of B"
+    missing = shared("--clinician", "dr_b", "session", "list", "P2")
+    assert missing.exit_code == 1 and "unknown patient 'P2'" in missing.stderr
+
+
+@pytest.mark.sqlite_only
+def test_records_of_another_caseload_cannot_be_reached_by_id(shared: Cli) -> None:
+    before = shared.dump()
+    for args in (
+        ("goal", "status", "1", "achieved"),
+        ("session", "edit", "1", "--note", "changed"),
+        ("session", "delete", "1", "--yes"),
+    ):
+        result = shared("--clinician", "dr_b", *args)
+        assert result.exit_code == 1, (args, result.stderr)
+        assert "unknown" in result.stderr
+    assert shared.dump() == before
+
+
+@pytest.mark.sqlite_only
+def test_the_clinician_comes_from_option_env_config_or_os_user(
+    shared: Cli, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
+    monkeypatch.setenv("ALLIANCE_CLINICIAN", "dr_b")
+    assert codes(shared) == [("dr_b", "P1")]
+    assert codes(shared, "--clinician", "dr_a")[0] == ("dr_a", "P1")
+    monkeypatch.delenv("ALLIANCE_CLINICIAN")
+    config = isolated_home / ".config" / "alliance" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[general]\nclinician = "dr_a"\n')
+    assert codes(shared) == [("dr_a", "P1"), ("dr_a", "P2")]
+    config.unlink()
+    assert codes(shared) == []  # the OS user has no patients here
+    bad = shared("--clinician", " ", "patient", "list")
+    assert bad.exit_code == 1 and "clinician name" in bad.stderr
+
+
+@pytest.mark.sqlite_only
+def test_all_clinicians_lists_flags_and_summarises_the_clinic(shared: Cli) -> None:
+    rows = json.loads(
+        shared.ok("patient", "list", "--all-clinicians", "-f", "json").stdout  # any clinician
+    )
+    assert sorted((r["clinician"], r["code"]) for r in rows) == [
+        ("dr_a", "P1"),
+        ("dr_a", "P2"),
+        ("dr_b", "P1"),
+    ]
+    table = shared.ok("patient", "list", "--all-clinicians").stdout
+    assert table.splitlines()[0].split()[0] == "clinician"
+    flags = json.loads(shared.ok("flags", "--all-clinicians", "-f", "json").stdout)
+    assert {(f["clinician"], f["patient"]) for f in flags} >= {("dr_a", "P1")}
+    report = json.loads(
+        shared.ok(
+            "summary",
+            "--all-clinicians",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-11-27",
+            "-f",
+            "json",
+        ).stdout
+    )
+    lines = {c["clinician"]: c for c in report["clinicians"]}
+    assert lines["dr_a"]["sessions"] == 1 and lines["dr_a"]["alerts"] >= 1
+    assert lines["dr_b"]["sessions"] == 0 and lines["dr_b"]["no_contact"] == 1
+    assert [p["patient"] for p in report["patients"]] == ["dr_a/P1"]
+    mine = json.loads(
+        shared.ok(
+            "--clinician",
+            "dr_b",
+            "summary",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-11-27",
+            "-f",
+            "json",
+        ).stdout
+    )
+    assert mine["patients"] == [] and "clinicians" not in mine
+
+
+@pytest.mark.sqlite_only
+def test_transfer_hands_the_whole_history_over(shared: Cli) -> None:
+    clash = shared("--clinician", "dr_a", "patient", "transfer", "P1", "dr_b")
+    assert clash.exit_code == 1 and "already has a patient 'P1'" in clash.stderr
+    shared.ok("--clinician", "dr_a", "patient", "transfer", "P2", "dr_b")
+    assert codes(shared, "--clinician", "dr_b") == [("dr_b", "P1"), ("dr_b", "P2")]
+    assert codes(shared, "--clinician", "dr_a") == [("dr_a", "P1")]
+    log = json.loads(shared.ok("--clinician", "dr_a", "log", "-f", "json").stdout)
+    assert log[-1]["action"] == "patient.transfer" and log[-1]["actor"] == "dr_a"
+    same = shared("--clinician", "dr_b", "patient", "transfer", "P2", "dr_b")
+    assert same.exit_code == 1
+
+
+@pytest.mark.sqlite_only
+def test_an_older_file_belongs_to_whoever_upgrades_it(tmp_path: Path) -> None:
+    import shutil
+
+    db = tmp_path / "old.db"
+    shutil.copy(Path(__file__).parent / "fixtures" / "schema-0004.db", db)
+    cli = Cli(db)
+    owned = codes(cli, "--clinician", "dr_solo")
+    assert owned and {who for who, _ in owned} == {"dr_solo"}
+    assert codes(cli, "--clinician", "someone_else") == []
+
+
+def test_admin_commands_need_postgresql(cli: Cli) -> None:
+    cli.make_room()
+    if cli.is_sqlite:
+        result = cli("admin", "grant-clinician", "dr_a")
+        assert result.exit_code == 1 and "PostgreSQL" in result.stderr
+    else:
+        missing = cli("admin", "grant-clinician", f"nobody_{uuid.uuid4().hex[:8]}")
+        assert missing.exit_code == 1 and "does not exist" in missing.stderr
+
+
+# ------------------------------------------------------------------ PostgreSQL roles
+
+
+@pytest.fixture
+def clinic() -> Iterator[dict[str, str]]:
+    """A database with two clinician roles and a supervisor role: {name: URL}."""
+    admin = backends.admin_url()
+    if admin is None:
+        pytest.skip(backends.SKIP_PG)
+    suffix = uuid.uuid4().hex[:8]
+    names = {kind: f"{kind}_{suffix}" for kind in ("dr_a", "dr_b", "sup")}
+    with backends.fresh_database(admin) as url:
+        with backends.connect(admin) as conn:
+            for role in names.values():
+                conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        try:
+            owner = Cli(url)
+            owner.ok("admin", "grant-clinician", names["dr_a"])
+            owner.ok("admin", "grant-clinician", names["dr_b"])
+            owner.ok("admin", "grant-supervisor", names["sup"])
+            base, _, rest = url.partition("://")
+            host = rest.split("@", 1)[1]
+            urls = {kind: f"{base}://{role}@{host}" for kind, role in names.items()}
+            yield {"owner": url, **urls, **{f"{k}_role": v for k, v in names.items()}}
+        finally:
+            with backends.connect(admin) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+                for role in names.values():
+                    conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_row_level_security_keeps_caseloads_apart_even_in_raw_sql(
+    clinic: dict[str, str],
+) -> None:
+    a, b, sup = Cli(clinic["dr_a"]), Cli(clinic["dr_b"]), Cli(clinic["sup"])
+    a.ok("patient", "add", "P1", "--name", "Ann of A")
+    a.ok("session", "add", "P1", "--date", "2026-11-20", *RATED, "--note", "secret of A")
+    a.ok("goal", "add", "P1", "Walk to the shop")
+    b.ok("patient", "add", "P1", "--name", "Bob of B")
+    assert [r["name"] for r in json.loads(b.ok("patient", "list", "-f", "json").stdout)] == [
+        "Bob of B"
+    ]
+    # Raw SQL as dr_b (what `psql` would show): nothing of dr_a's caseload.
+    assert b.sql("SELECT code, name FROM patient") == [("P1", "Bob of B")]
+    for table in ("session_rating", "goal"):
+        assert b.sql(f"SELECT * FROM {table}") == [], table
+    own_ids = set(b.sql("SELECT id FROM patient"))
+    assert set(b.sql("SELECT patient_id FROM undo_step")) <= own_ids
+    assert {row[0] for row in b.sql("SELECT actor FROM audit_log")} == {clinic["dr_b_role"]}
+    # ...and no way to write into it.
+    assert b.sql("UPDATE patient SET name = 'x' WHERE name = 'Ann of A'") == []
+    with pytest.raises(Exception, match="row-level security"):
+        b.sql(
+            f"INSERT INTO patient (clinician, code, status, instrument, created) "
+            f"VALUES ('{clinic['dr_a_role']}', 'P9', 'active', 'quick', now())"
+        )
+    # The supervisor reads both caseloads, through the CLI and in raw SQL, but writes nothing.
+    listed = json.loads(sup.ok("patient", "list", "--all-clinicians", "-f", "json").stdout)
+    assert sorted((r["clinician"], r["name"]) for r in listed) == [
+        (clinic["dr_a_role"], "Ann of A"),
+        (clinic["dr_b_role"], "Bob of B"),
+    ]
+    assert len(sup.sql("SELECT * FROM session_rating")) == 1
+    with pytest.raises(Exception, match="permission denied"):
+        sup.sql("DELETE FROM session_rating")
+    flags = json.loads(sup.ok("flags", "--all-clinicians", "-f", "json").stdout)
+    assert {f["clinician"] for f in flags} == {clinic["dr_a_role"]}
+    # A clinician's --all-clinicians still shows only what the database lets it read.
+    own = json.loads(b.ok("patient", "list", "--all-clinicians", "-f", "json").stdout)
+    assert [r["clinician"] for r in own] == [clinic["dr_b_role"]]
+    assert a.dump() != []  # dr_a's data is intact
+    assert Cli(clinic["owner"]).rows("patient") != []
+
+
+def test_transfer_on_postgresql_moves_the_patient_to_a_clinician_role(
+    clinic: dict[str, str],
+) -> None:
+    a, b = Cli(clinic["dr_a"]), Cli(clinic["dr_b"])
+    a.ok("patient", "add", "P2", "--note", "history")
+    a.ok("session", "add", "P2", "--date", "2026-11-20", *RATED)
+    refused = a("patient", "transfer", "P2", "not_a_clinician")
+    assert refused.exit_code == 1 and "not a clinician role" in refused.stderr
+    a.ok("patient", "transfer", "P2", clinic["dr_b_role"])
+    assert a.sql("SELECT code FROM patient") == []
+    sessions = json.loads(b.ok("session", "list", "P2", "-f", "json").stdout)
+    assert len(sessions) == 1
+    other = a("--clinician", clinic["dr_b_role"], "patient", "list")
+    assert other.exit_code == 1 and "role you connect as" in other.stderr
+
+
+def test_the_clinic_setup_script_of_the_readme_runs(tmp_path: Path) -> None:
+    """examples/clinic_setup.sh, run as the README says, against the test server."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    admin = backends.admin_url()
+    if admin is None:
+        pytest.skip(backends.SKIP_PG)
+    if shutil.which("psql") is None:
+        pytest.skip("psql is not installed")
+    suffix = uuid.uuid4().hex[:8]
+    roles = [f"dr_a_{suffix}", f"dr_b_{suffix}", f"sup_{suffix}"]
+    db = f"clinic_{suffix}"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "alliance"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m alliance_cli "$@"\n')
+    shim.chmod(0o755)
+    server = backends.libpq_url(admin).rsplit("/", 1)[0]
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "PGADMIN": server,
+        "CLINIC_DB": db,
+        "CLINICIANS": " ".join(roles[:2]),
+        "SUPERVISOR": roles[2],
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    script = Path(__file__).resolve().parent.parent / "examples" / "clinic_setup.sh"
+    try:
+        done = subprocess.run(
+            ["bash", str(script)], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        report = done.stdout[done.stdout.index("Alliance summary") :]
+        for role in roles[:2]:
+            assert role in report
+        assert "Sessions held: 2" in report
+    finally:
+        with backends.connect(admin) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+            for role in roles:
+                conn.execute(f'DROP ROLE IF EXISTS "{role}"')
