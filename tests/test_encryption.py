@@ -487,3 +487,22 @@ def test_without_sqlcipher_an_encrypted_file_is_refused_clearly(
     assert plain.db_path.read_bytes().startswith(SQLITE_HEADER)
     after = {k: v for k, v in files_of(encrypted.db_path.parent).items() if "plain" not in k}
     assert after == before
+
+
+def test_encrypt_refuses_a_database_another_process_has_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = make_plain(tmp_path)
+    monkeypatch.setenv(cipher.KEY_ENV, KEY)
+    other = sqlite3.connect(cli.db_path)
+    try:
+        other.execute("SELECT count(*) FROM patient").fetchall()
+        monkeypatch.setattr("alliance_cli.services.backup.BUSY_TIMEOUT_SECONDS", 0.2)
+        monkeypatch.setattr("alliance_cli.store.engine.BUSY_TIMEOUT_SECONDS", 0.2)
+        result = cli("encrypt", "--yes")
+    finally:
+        other.close()
+    assert result.exit_code == 4
+    assert "in use by another process" in one_error_line(result)
+    assert cli.db_path.read_bytes().startswith(SQLITE_HEADER)
+    assert CODE in cli.ok("patient", "list").stdout

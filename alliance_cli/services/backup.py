@@ -178,7 +178,7 @@ def check_restore_source(src: Path) -> SourceInfo:
     return SourceInfo(path, revision)
 
 
-def release_for_replacement(target: Path) -> None:
+def release_for_replacement(target: Path, undone: str = "nothing was restored") -> None:
     """Make sure nobody has `target` open and it has no `-wal`/`-shm` left, then close it.
 
     Leaving WAL mode needs exclusive access, so it fails if another process has the
@@ -186,7 +186,7 @@ def release_for_replacement(target: Path) -> None:
     """
     busy = StorageError(
         f"{target} is in use by another process",
-        "close other alliance commands and try again; nothing was restored",
+        f"close other alliance commands and try again; {undone}",
     )
     try:
         connection = cipher.connect(target, timeout=BUSY_TIMEOUT_SECONDS)

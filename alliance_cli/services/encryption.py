@@ -106,7 +106,7 @@ def _convert(
     label = "pre-encryption" if encrypt else "pre-decryption"
     backup = backup_database(location, now=now, label=label)
     # Nobody else may have it open, and everything in its -wal goes into the file first.
-    release_for_replacement(path)
+    release_for_replacement(path, "the database was not converted")
     expected: dict[str, int] = {}
 
     def check(converted: sqlite3.Connection) -> None:
