@@ -33,6 +33,22 @@ def local_clinician(option: str | None, configured: str | None) -> tuple[str, st
     return os_user(), "OS user"
 
 
+def configured_clinician() -> str | None:
+    """`general.clinician` from the config file, read without the config machinery (for
+    shell completion); None when absent or unreadable (commands report config errors)."""
+    from alliance_cli.paths import config_file
+
+    try:
+        import tomllib
+
+        data = tomllib.loads(config_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    general = data.get("general")
+    value = general.get("clinician") if isinstance(general, dict) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def name_problem(name: str) -> str | None:
     """Why `name` cannot name a clinician (None: it can)."""
     if not name.strip() or name != name.strip():

@@ -23,7 +23,6 @@ An invalid file is an error naming the key, never a traceback.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -40,10 +39,8 @@ from alliance_cli.domain.rules import (
     default_thresholds,
 )
 from alliance_cli.errors import AllianceError, InvalidInput
-from alliance_cli.paths import APP_NAME
+from alliance_cli.paths import config_file
 
-CONFIG_ENV = "ALLIANCE_CONFIG"
-CONFIG_FILENAME = "config.toml"
 GENERAL_FIELDS = tuple(f.name for f in fields(GeneralRules))
 INSTRUMENT_KEYS = frozenset(
     {"title", "items", "min", "max", "decimals", "score", "source", "extra", *DIMENSIONS}
@@ -56,12 +53,7 @@ class ConfigError(AllianceError):
 
 def config_path() -> Path:
     """`ALLIANCE_CONFIG`, else `config.toml` in the per-user config directory."""
-    override = os.environ.get(CONFIG_ENV)
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return platformdirs.user_config_path(APP_NAME) / CONFIG_FILENAME
+    return config_file()
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,20 @@ class DatabaseLocation:
         return redact_url(self.url)
 
 
+CONFIG_ENV = "ALLIANCE_CONFIG"
+CONFIG_FILENAME = "config.toml"
+
+
+def config_file() -> Path:
+    """`ALLIANCE_CONFIG`, else `config.toml` in the per-user config directory."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return platformdirs.user_config_path(APP_NAME) / CONFIG_FILENAME
+
+
 def data_dir() -> Path:
     """The per-user data directory (honours XDG_DATA_HOME on Linux)."""
     import platformdirs

@@ -295,3 +295,38 @@ def test_the_clinic_setup_script_of_the_readme_runs(tmp_path: Path) -> None:
             conn.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
             for role in roles:
                 conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@pytest.mark.sqlite_only
+def test_completion_offers_only_your_own_codes(
+    shared: Cli, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from alliance_cli.cli.completion import matching_codes
+
+    shared.ok("--clinician", "dr_b", "patient", "add", "B7")
+    db = str(shared.db_path)
+    assert matching_codes(db, "", "dr_a") == ["P1", "P2"]
+    assert matching_codes(db, "", "dr_b") == ["B7", "P1"]
+    monkeypatch.setenv("ALLIANCE_CLINICIAN", "dr_b")
+    assert matching_codes(db, "") == ["B7", "P1"]
+    monkeypatch.delenv("ALLIANCE_CLINICIAN")
+    config = isolated_home / ".config" / "alliance" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[general]\nclinician = "dr_a"\n')
+    assert matching_codes(db, "P") == ["P1", "P2"]
+    # The fast path (no Typer) answers the same for a real Tab press in bash.
+    env = {
+        **os.environ,
+        "_ALLIANCE_COMPLETE": "complete_bash",
+        "COMP_WORDS": f"alliance --db {db} session add ",
+        "COMP_CWORD": "5",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "alliance_cli"], env=env, capture_output=True, text=True
+    )
+    assert done.stdout.split() == ["P1", "P2"], done.stdout + done.stderr

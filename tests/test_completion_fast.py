@@ -208,8 +208,8 @@ def clinic(home: Path) -> Path:
     )
     with sqlite3.connect(db) as conn:
         conn.executemany(
-            "INSERT INTO patient (code, status, instrument, created) "
-            "SELECT ?, status, instrument, created FROM patient WHERE code = 'SEED'",
+            "INSERT INTO patient (code, clinician, status, instrument, created) "
+            "SELECT ?, clinician, status, instrument, created FROM patient WHERE code = 'SEED'",
             [(code,) for code in CODES],
         )
     conn.close()
