@@ -14,6 +14,7 @@ rules look at into Ratings, so a caseload never pays for a million objects.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -76,11 +77,19 @@ def _judged(series: Sequence[Row], selection: Selection, make: Materialise) -> r
     if selection.mode == LATEST:
         return range(len(series) - 1, len(series))
     assert selection.since is not None and selection.until is not None
-    raw = list(map(_DATE, series))
-    dates = raw if isinstance(raw[0], date) else [make(row).date for row in series]
+    dates = list(map(_DATE, series))
+    if not isinstance(dates[0], date):
+        # Dates as the driver gave them (SQLite text): parse each distinct one once rather
+        # than turn every row into a Rating (a damaged date still raises ValueError).
+        dates = list(map(_iso_date, dates))
     return range(
         bisect.bisect_left(dates, selection.since), bisect.bisect_right(dates, selection.until)
     )
+
+
+@functools.lru_cache(maxsize=8192)
+def _iso_date(text: str) -> date:
+    return date.fromisoformat(text)
 
 
 def _ruptures(

@@ -36,6 +36,7 @@ class PatientInPeriod:
     latest: Rating
     baseline: Rating | None  # the rating the change is measured from
     changes: dict[str, float | None]
+    rating_sets: int = 0  # in the period, all raters
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def _patient_in_period(
         latest=latest,
         baseline=baseline,
         changes=changes,
+        rating_sets=len(inside),
     )
 
 
@@ -174,9 +176,7 @@ def build_summary(
         seen = _patient_in_period(history.patient, rows, make, period)
         if seen is not None:
             seen_patients.append(seen)
-            low, high = _bounds(rows, period)
-            in_period = [r for r in rows if low <= r[0] <= high]
-            rating_sets += len(in_period)
+            rating_sets += seen.rating_sets
             sessions_held += seen.sessions
         elif history.active:
             _, high = _bounds(rows, period)
