@@ -91,8 +91,8 @@ def _leaves(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[st
     from typer.core import TyperGroup
 
     if isinstance(command, TyperGroup):
-        for name, sub in command.commands.items():
-            yield from _leaves(sub, (*path, name))
+        for name in command.list_commands(None):  # lazy groups are built on demand
+            yield from _leaves(command.get_command(None, name), (*path, name))
     else:
         yield path, command
 

@@ -150,11 +150,3 @@ def decrypt(ctx: typer.Context, yes: YesOption = False) -> None:
     result = decrypt_database(location)
     message(f"Decrypted {result.database}: it is now a plain SQLite file.")
     message(f"The encrypted copy taken before is {result.backup}.")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("backup")(backup)
-    app.command("restore")(restore)
-    app.command("doctor")(doctor)
-    app.command("encrypt")(encrypt)
-    app.command("decrypt")(decrypt)

@@ -14,30 +14,81 @@ import typer
 from typer.core import TyperGroup
 
 from alliance_cli import __version__
-from alliance_cli.cli import (
-    admin,
-    audit_cmd,
-    config_cmd,
-    flags,
-    goal,
-    maintenance,
-    patient,
-    session,
-    summary,
-    task,
-    tools,
-    transfer,
-    trend,
-)
 from alliance_cli.cli.app import PRIVATE_UMASK
 from alliance_cli.cli.common import AppState, state
 from alliance_cli.errors import AllianceError, ExitCode
 from alliance_cli.render.console import error_line
 from alliance_cli.render.safe_text import one_line
 
+# Commands are built only when their name is typed (or all of them for the root's
+# --help): Typer inspects every command's signature while building it, and each module
+# imports what its commands need, so `alliance session add` builds and imports only the
+# session group. Name -> (module, function); a function of None means the module's `app`
+# is a noun group. The order is the order of `alliance --help`.
+LAZY: dict[str, tuple[str, str | None]] = {
+    "rate": ("alliance_cli.cli.session", "add"),
+    "flags": ("alliance_cli.cli.flags", "flags"),
+    "trend": ("alliance_cli.cli.trend", "trend"),
+    "summary": ("alliance_cli.cli.summary", "summary"),
+    "log": ("alliance_cli.cli.audit_cmd", "log"),
+    "undo": ("alliance_cli.cli.audit_cmd", "undo"),
+    "where": ("alliance_cli.cli.tools", "where"),
+    "demo": ("alliance_cli.cli.tools", "demo"),
+    "export": ("alliance_cli.cli.transfer", "export"),
+    "import": ("alliance_cli.cli.transfer", "import_"),
+    "backup": ("alliance_cli.cli.maintenance", "backup"),
+    "restore": ("alliance_cli.cli.maintenance", "restore"),
+    "doctor": ("alliance_cli.cli.maintenance", "doctor"),
+    "encrypt": ("alliance_cli.cli.maintenance", "encrypt"),
+    "decrypt": ("alliance_cli.cli.maintenance", "decrypt"),
+    "patient": ("alliance_cli.cli.patient", None),
+    "goal": ("alliance_cli.cli.goal", None),
+    "task": ("alliance_cli.cli.task", None),
+    "session": ("alliance_cli.cli.session", None),
+    "admin": ("alliance_cli.cli.admin", None),
+    "config": ("alliance_cli.cli.config_cmd", None),
+}
+HELP = {"rate": "Record a session's ratings (same as `alliance session add`)."}
+
+
+def build_command(name: str) -> Any:
+    """The Click command for `name` (see LAZY), with the root's plain help."""
+    import importlib
+
+    import typer.main
+
+    module_name, function = LAZY[name]
+    module = importlib.import_module(module_name)
+    if function is None:
+        holder: typer.Typer = module.app
+    else:
+        holder = typer.Typer()
+        holder.command(name, help=HELP.get(name))(getattr(module, function))
+    holder.rich_markup_mode = None  # as the root: plain help, no Rich import
+    holder._add_completion = False  # completion is installed from the root only
+    command = typer.main.get_command(holder)
+    command.name = name
+    return command
+
 
 class AllianceGroup(TyperGroup):
-    """The root group: turns errors into messages and exit codes (see module doc)."""
+    """The root group: turns errors into messages and exit codes (see module doc), and
+    builds commands on demand (LAZY)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        listed = list(super().list_commands(ctx))
+        return listed + [name for name in LAZY if name not in listed]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in LAZY:
+            for name in LAZY:  # a typo: "Did you mean" considers every command
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in LAZY and cmd_name not in self.commands:
+            self.add_command(build_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -143,22 +194,3 @@ def root(
     current.db_option = db
     current.clinician_option = clinician
     current.debug = debug
-
-
-app.add_typer(patient.app, name="patient")
-app.add_typer(goal.app, name="goal")
-app.add_typer(task.app, name="task")
-app.add_typer(session.app, name="session")
-app.add_typer(admin.app, name="admin")
-app.command("rate", help="Record a session's ratings (same as `alliance session add`).")(
-    session.add
-)
-app.command("flags")(flags.flags)
-app.command("trend")(trend.trend)
-app.command("summary")(summary.summary)
-app.command("log")(audit_cmd.log)
-app.command("undo")(audit_cmd.undo)
-app.add_typer(config_cmd.app, name="config")
-tools.register(app)
-transfer.register(app)
-maintenance.register(app)

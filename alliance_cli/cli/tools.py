@@ -52,8 +52,3 @@ def demo(
     quoted = shlex.quote(str(target))
     message(f"Try:  alliance --db {quoted} patient show D02")
     message(f"Or:   export ALLIANCE_DB={quoted}")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("where")(where)
-    app.command("demo")(demo)

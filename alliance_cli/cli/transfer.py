@@ -165,8 +165,3 @@ def import_(
         f"{report.goals_added} goals, {report.tasks_added} tasks, {report.reviews_added} "
         f"reviews; {report.sessions_skipped} rating sets were already there."
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("export")(export)
-    app.command("import")(import_)
