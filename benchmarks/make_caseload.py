@@ -54,11 +54,14 @@ def trajectory(kind: str, n: int, rng: random.Random) -> list[float]:
 
 
 def build(n_patients: int, n_sessions: int, db: Path, seed: int) -> None:
+    from alliance_cli.clinician import configured_clinician, local_clinician
     from alliance_cli.paths import resolve_database
     from alliance_cli.store.engine import open_database
 
     if db.exists():
         sys.exit(f"{db} exists; choose a new path")
+    # The caseload belongs to whoever runs alliance next (as `alliance` would decide).
+    clinician = local_clinician(None, configured_clinician())[0]
     open_database(resolve_database(str(db))).close()
     rng = random.Random(seed)
     today = date.today()
@@ -93,9 +96,9 @@ def build(n_patients: int, n_sessions: int, db: Path, seed: int) -> None:
             )
             reviews.append((pid, (today - timedelta(weeks=3 - k)).isoformat(), level))
     conn.executemany(
-        "INSERT INTO patient (id, code, status, since, instrument, created)"
-        " VALUES (?, ?, ?, ?, 'quick', ?)",
-        patients,
+        "INSERT INTO patient (id, code, status, since, instrument, created, clinician)"
+        " VALUES (?, ?, ?, ?, 'quick', ?, ?)",
+        [(*patient, clinician) for patient in patients],
     )
     conn.executemany(
         "INSERT INTO session_rating (patient_id, date, rater, instrument, bond, goal, task, total,"

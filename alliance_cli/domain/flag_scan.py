@@ -176,12 +176,10 @@ def scan_patient(
     make = materialise
     result = PatientScan()
     by_rater: dict[str, list[Row]] = {}
-    dates: set[Any] = set()
     for rater, group in itertools.groupby(rows, key=_RATER):
         listed = list(group)
         by_rater[rater] = listed
         result.latest[rater] = make(listed[-1])
-        dates.update(map(_DATE, listed))
         instruments = set(map(_INSTRUMENT, listed))
         for instrument in sorted(instruments):
             visits: Sequence[int]
@@ -199,7 +197,10 @@ def scan_patient(
     own, other = by_rater.get("patient"), by_rater.get("therapist")
     if own and other:
         result.flags += _discrepancies(patient, own, other, rules, selection, make)
-    result.session_count = len(dates)
+    if len(by_rater) == 1:  # one rating set per rater and date: no set needed
+        result.session_count = len(next(iter(by_rater.values())))
+    else:
+        result.session_count = len({row[0] for listed in by_rater.values() for row in listed})
     if result.latest:
         result.last_date = max(r.date for r in result.latest.values())
     return result

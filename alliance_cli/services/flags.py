@@ -48,5 +48,7 @@ def caseload_flags(
                     code, patient.rows, rules, Selection(LATEST), patient.materialise
                 )
                 found = select_current(patient.history, scan, rules, today)
-            flags += [replace(flag, clinician=patient.meta.clinician) for flag in found]
+            if all_clinicians:
+                found = [replace(flag, clinician=patient.meta.clinician) for flag in found]
+            flags += found
     return sorted(flags, key=lambda flag: (flag.sort_key(), flag.clinician))
