@@ -28,11 +28,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only: the test checks the SQLite file itself (not run on PostgreSQL)"
     )
+    config.addinivalue_line(
+        "markers", "both_backends: run on PostgreSQL too, in a module marked sqlite_only"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        definition = metafunc.definition
+        only = definition.get_closest_marker("sqlite_only") is not None
+        only = only and definition.get_closest_marker("both_backends") is None
         metafunc.parametrize("backend", BACKENDS[:1] if only else BACKENDS, indirect=True)
 
 

@@ -3,7 +3,7 @@
 Everything goes through the real command line (Typer's CliRunner in-process, or a real
 `python -m alliance_cli` process where the operating system has to take part):
 
-4. Hostile input, property-based: random codes, names, notes, goal and task text (bidi
+4. Hostile input, property-based (on SQLite and, with a server, PostgreSQL): random codes, names, notes, goal and task text (bidi
    marks, NUL, 25,000 characters, Rich markup, ANSI CSI/OSC, C1, Markdown/HTML, CSV
    formulas, SQL), random numbers and random dates. Never a traceback; exit 0, 1 or 2;
    accepted text is stored exactly; NUL and non-UTF-8 bytes are always refused; nothing a
@@ -50,6 +50,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import Result
 
+from tests import backends
 from tests.conftest import Cli
 
 pytestmark = pytest.mark.sqlite_only  # these tests are about the SQLite file itself
@@ -146,7 +147,16 @@ def check_outcome(result: Result, problems: list[str], maybe: list[str]) -> bool
     return True
 
 
-def assert_consistent(db_path: Path) -> None:
+def assert_consistent(db_path: Path | Cli) -> None:
+    if isinstance(db_path, Cli):
+        if not db_path.is_sqlite:  # PostgreSQL checks its constraints on every write
+            orphans = db_path.sql(
+                "SELECT s.id FROM session_rating s LEFT JOIN patient p ON p.id = s.patient_id "
+                "WHERE p.id IS NULL"
+            )
+            assert orphans == []
+            return
+        db_path = db_path.db_path
     conn = sqlite3.connect(db_path)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -155,7 +165,14 @@ def assert_consistent(db_path: Path) -> None:
         conn.close()
 
 
-def query(db_path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
+def query(db_path: Path | Cli, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows read with the driver directly; dates as ISO text, as SQLite stores them."""
+    if isinstance(db_path, Cli):
+        if not db_path.is_sqlite:
+            with backends.connect(db_path.db) as conn:
+                rows = conn.execute(sql.replace("?", "%s"), params).fetchall()
+            return [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows]
+        db_path = db_path.db_path
     conn = sqlite3.connect(db_path)
     try:
         return conn.execute(sql, params).fetchall()
@@ -477,10 +494,28 @@ FreshCopy = Callable[[], contextlib.AbstractContextManager[Cli]]
 @pytest.fixture
 def fresh(p014: Cli, tmp_path: Path) -> FreshCopy:
     """A new copy of the p014 database for each Hypothesis example: examples are independent
-    and replayable, and shrinking never grows one shared database."""
+    and replayable, and shrinking never grows one shared database. (On PostgreSQL, a
+    database made from p014's as a template.)"""
+    numbers = itertools.count()
+    if not p014.is_sqlite:
+        admin = backends.admin_url()
+        assert admin is not None
+        source = p014.db.rsplit("/", 1)[1]
+
+        @contextlib.contextmanager
+        def copy_pg() -> Iterator[Cli]:
+            name = f"{source}_x{next(numbers)}"
+            with backends.connect(admin) as conn:
+                conn.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
+            try:
+                yield Cli(backends.database_url(admin, name))
+            finally:
+                with backends.connect(admin) as conn:
+                    conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+        return copy_pg
     template = p014.db_path.read_bytes()
     assert not Path(f"{p014.db_path}-wal").exists()
-    numbers = itertools.count()
 
     @contextlib.contextmanager
     def copy() -> Iterator[Cli]:
@@ -495,6 +530,7 @@ def fresh(p014: Cli, tmp_path: Path) -> FreshCopy:
     return copy
 
 
+@pytest.mark.both_backends
 @hostile(40)
 @given(code=code_text, name=hostile_text, note=hostile_text, since=date_text)
 @example(code="'); DROP TABLE patient;--", name="[bold]x[/]", note="=1+1", since="today")
@@ -504,7 +540,7 @@ def test_patient_add_stores_hostile_text_exactly_and_shows_it_safely(
     fresh: FreshCopy, code: str, name: str, note: str, since: str
 ) -> None:
     with fresh() as p014:
-        db = p014.db_path
+        db = p014
         existing = {row[0] for row in query(db, "SELECT code FROM patient")}
         when, date_problem, date_maybe = date_problems(since)
         problems = text_problems(name, "name", required=False)
@@ -583,6 +619,7 @@ PROFILE_OPTIONS = [
 ]
 
 
+@pytest.mark.both_backends
 @hostile(40)
 @given(option=st.sampled_from(PROFILE_OPTIONS), value=hostile_text)
 @example(option=PROFILE_OPTIONS[1], value="[link=x]\x1b]8;;http://evil\x1b\\ok")
@@ -591,7 +628,7 @@ def test_patient_edit_stores_hostile_text_exactly(
 ) -> None:
     with fresh() as p014:
         flag, column, what = option
-        db = p014.db_path
+        db = p014
         before = p014.dump()
         edited = p014("patient", "edit", f"{flag}={value}", "--", "P014")
         if not check_outcome(edited, text_problems(value, what, required=False), []):
@@ -612,6 +649,7 @@ def test_patient_edit_stores_hostile_text_exactly(
         assert_consistent(db)
 
 
+@pytest.mark.both_backends
 @hostile(25)
 @given(goal_text=hostile_text, task_text=hostile_text, target=date_text, due=date_text)
 @example(goal_text="# Run\n<b>5 km</b>", task_text="=1+1", target="9999-12-31", due="today")
@@ -620,7 +658,7 @@ def test_goal_and_task_text_stored_exactly_and_listed_safely(
     fresh: FreshCopy, goal_text: str, task_text: str, target: str, due: str
 ) -> None:
     with fresh() as p014:
-        db = p014.db_path
+        db = p014
         target_date, target_problem, target_maybe = date_problems(target)
         before = p014.dump()
         goal = p014("goal", "add", f"--target={target}", "--", "P014", goal_text)
@@ -675,6 +713,7 @@ def test_goal_and_task_text_stored_exactly_and_listed_safely(
         assert_consistent(db)
 
 
+@pytest.mark.both_backends
 @hostile(50)
 @given(
     note=hostile_text,
@@ -726,7 +765,7 @@ def test_session_add_hostile_note_numbers_and_dates(
     with fresh() as p014:
         import alliance_cli.render.tables as tables
 
-        db = p014.db_path
+        db = p014
         session_date, problems, maybe = date_problems(when)
         problems += text_problems(note, "note", required=False)
         scores = {}
@@ -810,6 +849,7 @@ TEXT_COMMANDS: list[Callable[[str], tuple[str, ...]]] = [
 ]
 
 
+@pytest.mark.both_backends
 @settings(
     max_examples=40,
     deadline=None,
