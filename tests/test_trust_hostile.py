@@ -3,9 +3,9 @@
 Everything goes through the real command line (Typer's CliRunner in-process, or a real
 `python -m alliance_cli` process where the operating system has to take part):
 
-4. Hostile input, property-based (on SQLite and, with a server, PostgreSQL): random codes, names, notes, goal and task text (bidi
-   marks, NUL, 25,000 characters, Rich markup, ANSI CSI/OSC, C1, Markdown/HTML, CSV
-   formulas, SQL), random numbers and random dates. Never a traceback; exit 0, 1 or 2;
+4. Hostile input, property-based (on SQLite and, with a server, PostgreSQL): random
+   codes, names, notes, goal and task text (bidi marks, NUL, 25,000 characters, Rich
+   markup, ANSI CSI/OSC, C1, Markdown/HTML, CSV formulas, SQL), random numbers and dates. Never a traceback; exit 0, 1 or 2;
    accepted text is stored exactly; NUL and non-UTF-8 bytes are always refused; nothing a
    terminal would interpret reaches the output (usage errors included); the database
    stays consistent.
