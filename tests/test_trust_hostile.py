@@ -5,10 +5,10 @@ Everything goes through the real command line (Typer's CliRunner in-process, or 
 
 4. Hostile input, property-based (on SQLite and, with a server, PostgreSQL): random
    codes, names, notes, goal and task text (bidi marks, NUL, 25,000 characters, Rich
-   markup, ANSI CSI/OSC, C1, Markdown/HTML, CSV formulas, SQL), random numbers and dates. Never a traceback; exit 0, 1 or 2;
-   accepted text is stored exactly; NUL and non-UTF-8 bytes are always refused; nothing a
-   terminal would interpret reaches the output (usage errors included); the database
-   stays consistent.
+   markup, ANSI CSI/OSC, C1, Markdown/HTML, CSV formulas, SQL), random numbers and dates.
+   Never a traceback; exit 0, 1 or 2; accepted text is stored exactly; NUL and non-UTF-8
+   bytes are always refused; nothing a terminal would interpret reaches the output (usage
+   errors included); the database stays consistent.
 5. Broken environment: not-SQLite files, a truncated or foreign database, read-only
    file/directory/URI, a missing directory, a lock held past the busy timeout, a full
    disk. One `error:` line, a documented non-zero exit code, no traceback, and the
