@@ -330,3 +330,39 @@ def test_completion_offers_only_your_own_codes(
         [sys.executable, "-m", "alliance_cli"], env=env, capture_output=True, text=True
     )
     assert done.stdout.split() == ["P1", "P2"], done.stdout + done.stderr
+
+
+def test_backup_on_postgresql_is_a_private_pg_dump_of_what_the_role_may_read(
+    clinic: dict[str, str], tmp_path: Path
+) -> None:
+    import shutil
+    import stat
+    import subprocess
+
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        pytest.skip("pg_dump/pg_restore are not installed")
+    a, b = Cli(clinic["dr_a"]), Cli(clinic["dr_b"])
+    a.ok("patient", "add", "A1", "--note", "secret of A")
+    b.ok("patient", "add", "B1")
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    target = folder / "a.dump"
+    done = a.ok("backup", str(target))
+    assert done.stdout.strip() == str(target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_bytes().startswith(b"PGDMP")
+    restored = subprocess.run(
+        ["pg_restore", "--data-only", "--table=patient", "--file=-", str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "secret of A" in restored and "B1" not in restored  # dr_a's caseload only
+    again = a("backup", str(target))
+    assert again.exit_code == 1 and "already exists" in again.stderr
+    assert [p.name for p in folder.iterdir()] == ["a.dump"]  # no temp file left
+    host = clinic["dr_a"].split("@", 1)[1]
+    wrong = Cli(f"postgresql+psycopg://nobody:pw-s3cret@{host}")("backup", str(folder / "x"))
+    assert wrong.exit_code == 4 and "pg_dump failed" in wrong.stderr
+    assert "pw-s3cret" not in wrong.stderr + wrong.stdout
+    assert [p.name for p in folder.iterdir()] == ["a.dump"]

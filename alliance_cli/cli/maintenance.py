@@ -37,10 +37,18 @@ def backup(
         bool, typer.Option("--force", help="Replace DEST if it already exists.")
     ] = False,
 ) -> None:
-    """Write a consistent, checked copy of the database (safe while others write)."""
+    """Write a consistent, checked copy of the database (safe while others write); on
+    PostgreSQL, a pg_dump archive."""
+    location = state(ctx).location()
+    if location.url.startswith("postgresql"):
+        from alliance_cli.services.pg_backup import backup_postgres
+
+        target = backup_postgres(location, dest, force=force)
+        out(one_line(str(target)))
+        message(f"Backed up {location.display()} to {target} (pg_dump; restore with pg_restore).")
+        return
     from alliance_cli.services.backup import backup_database
 
-    location = state(ctx).location()
     target = backup_database(location, dest, force=force)
     out(one_line(str(target)))
     message(f"Backed up {location.display()} to {target} (integrity check ok).")
