@@ -366,3 +366,20 @@ def test_backup_on_postgresql_is_a_private_pg_dump_of_what_the_role_may_read(
     assert wrong.exit_code == 4 and "pg_dump failed" in wrong.stderr
     assert "pw-s3cret" not in wrong.stderr + wrong.stdout
     assert [p.name for p in folder.iterdir()] == ["a.dump"]
+
+
+def test_doctor_on_postgresql_checks_schema_security_and_roles(clinic: dict[str, str]) -> None:
+    def checks(cli: Cli) -> tuple[int, dict[str, dict[str, object]]]:
+        result = cli("doctor", "--format", "json")
+        return result.exit_code, {c["check"]: c for c in json.loads(result.stdout)}
+
+    code, found = checks(Cli(clinic["dr_a"]))
+    assert code == 0
+    assert found["your role"]["detail"] == f"{clinic['dr_a_role']}: clinician"
+    assert found["row-level security"]["ok"] and found["schema"]["ok"]
+    assert checks(Cli(clinic["sup"]))[1]["your role"]["detail"].endswith("supervisor")
+    owner = Cli(clinic["owner"])
+    assert "owns the tables" in str(checks(owner)[1]["your role"]["detail"])
+    owner.sql("ALTER TABLE goal DISABLE ROW LEVEL SECURITY")
+    code, found = checks(Cli(clinic["dr_a"]))
+    assert code == 1 and found["row-level security"]["detail"] == "off for goal"

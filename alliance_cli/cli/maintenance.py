@@ -84,7 +84,8 @@ def restore(
 
 
 def doctor(ctx: typer.Context, fmt: TextFormatOption = TextFormat.text) -> None:
-    """Check the database: integrity, file modes, schema, journal, links, filesystem."""
+    """Check the database: integrity, file modes, schema, journal, links, filesystem (on
+    PostgreSQL: schema, row-level security, clinic roles, your role)."""
     from alliance_cli.services.doctor import doctor as run_checks
 
     checks = run_checks(state(ctx).location())

@@ -296,7 +296,11 @@ def _file_checks(path: Path) -> list[Check]:
 
 
 def doctor(location: DatabaseLocation) -> list[Check]:
-    """Every health check of the database file; nothing is created or changed."""
+    """Every health check of the database (file); nothing is created or changed."""
+    if location.url.startswith("postgresql"):
+        from alliance_cli.services.pg_doctor import pg_doctor
+
+        return pg_doctor(location)
     path = sqlite_file(location, "doctor")
     return [
         *_file_checks(path),

@@ -1,0 +1,124 @@
+"""`alliance doctor` on PostgreSQL: the schema, the row-level security that keeps
+caseloads apart, the clinic's group roles, and what the connecting role is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alliance_cli.paths import DatabaseLocation
+from alliance_cli.services.doctor import Check
+from alliance_cli.store.schema import SCHEMA_HEAD
+
+SEPARATED = (
+    "patient",
+    "goal",
+    "goal_review",
+    "task",
+    "task_review",
+    "session_rating",
+    "audit_log",
+    "undo_step",
+)
+GROUPS = ("alliance_clinician", "alliance_supervisor")
+
+
+def pg_doctor(location: DatabaseLocation) -> list[Check]:
+    """Read-only checks; nothing is created, upgraded or changed."""
+    from sqlalchemy import exc, text
+
+    from alliance_cli.store.engine import make_engine, translate_db_error
+
+    engine = make_engine(location.url)
+    try:
+        with engine.connect() as connection:
+
+            def rows(sql: str) -> list[Any]:
+                return list(connection.execute(text(sql)).all())
+
+            version = rows("SHOW server_version")[0][0]
+            role, owner = rows(
+                "SELECT current_user, pg_get_userbyid(relowner) FROM pg_class "
+                "WHERE relname = 'patient' AND relkind = 'r' UNION ALL "
+                "SELECT current_user, NULL LIMIT 1"
+            )[0]
+            found = {name for (name,) in rows("SELECT tablename FROM pg_tables")}
+            revision = (
+                rows("SELECT version_num FROM alembic_version")[0][0]
+                if "alembic_version" in found
+                else None
+            )
+            secured = dict(
+                rows(
+                    "SELECT relname, relrowsecurity FROM pg_class WHERE relkind = 'r' "
+                    "AND relname IN ('" + "', '".join(SEPARATED) + "')"
+                )
+            )
+            groups = {name for (name,) in rows("SELECT rolname FROM pg_roles")} & set(GROUPS)
+            member = {
+                name
+                for (name,) in rows(
+                    "SELECT g.rolname FROM pg_roles g WHERE g.rolname IN "
+                    "('alliance_clinician', 'alliance_supervisor') "
+                    "AND pg_has_role(current_user, g.oid, 'MEMBER')"
+                )
+            }
+    except exc.DBAPIError as error:
+        raise translate_db_error(error) from error
+    finally:
+        engine.dispose()
+    return [
+        Check("server", True, f"PostgreSQL {version}, connected as {role}"),
+        _schema(revision),
+        _security(secured),
+        Check(
+            "clinic roles",
+            groups == set(GROUPS),
+            ", ".join(sorted(groups)) or "none",
+            None if groups == set(GROUPS) else "run any alliance command as the owner once",
+        ),
+        _role(role, owner, member),
+    ]
+
+
+def _schema(revision: str | None) -> Check:
+    if revision == SCHEMA_HEAD:
+        return Check("schema", True, f"{revision} (current)")
+    if revision is None:
+        return Check("schema", False, "no alliance schema", "run any alliance command as the owner")
+    return Check(
+        "schema",
+        False,
+        f"{revision}, this alliance expects {SCHEMA_HEAD}",
+        "run any alliance command as the database owner to upgrade it",
+    )
+
+
+def _security(secured: dict[str, bool]) -> Check:
+    missing = [name for name in SEPARATED if not secured.get(name)]
+    if not missing:
+        return Check("row-level security", True, f"on for all {len(SEPARATED)} caseload tables")
+    return Check(
+        "row-level security",
+        False,
+        "off for " + ", ".join(missing),
+        "upgrade the schema as the owner (migration 0005 turns it on)",
+    )
+
+
+def _role(role: str, owner: str | None, member: set[str]) -> Check:
+    if owner is not None and role == owner:
+        return Check(
+            "your role",
+            True,
+            f"{role} owns the tables: not bound by row-level security",
+            "administer with it; clinicians connect with their own roles",
+        )
+    kinds = sorted(name.removeprefix("alliance_") for name in member)
+    if not kinds:
+        return Check(
+            "your role",
+            False,
+            f"{role} is neither a clinician nor a supervisor",
+            f"an administrator runs `alliance admin grant-clinician {role}`",
+        )
+    return Check("your role", True, f"{role}: {', '.join(kinds)}")
