@@ -183,15 +183,23 @@ def test_backup_without_a_database_creates_nothing(cli: Cli) -> None:
     assert listing(cli.db_path.parent) == []
 
 
-def test_backup_of_a_server_database_is_a_clear_error(cli: Cli) -> None:
-    for command in (["backup"], ["restore", "x.db", "--yes"], ["doctor"]):
-        result = Cli(cli.db_path)(
-            "--db", "postgresql://me:secret@db.example/alliance", *command, db=False
-        )
-        assert result.exit_code == 1, command
-        assert "only on a SQLite database file" in result.stderr
-        assert "secret" not in result.stderr
+def test_maintenance_of_a_server_database_is_clear_and_hides_the_password(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """restore is for SQLite files; backup (pg_dump) and doctor on an unreachable server
+    fail with one line. The password in the URL is never shown."""
+    monkeypatch.chdir(tmp_path)
+    url = "postgresql+psycopg://me:secret@db.invalid/alliance"
+    restored = Cli(cli.db_path)("--db", url, "restore", "x.db", "--yes", db=False)
+    assert restored.exit_code == 1
+    assert "only on a SQLite database file" in restored.stderr
+    for command in (["backup"], ["doctor"]):
+        result = Cli(cli.db_path)("--db", url, *command, db=False)
+        assert result.exit_code == 4, (command, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "secret" not in result.stderr + result.stdout
         assert "Traceback" not in result.stderr
+    assert list(tmp_path.glob("alliance.backup-*")) == []
 
 
 def test_backup_includes_commits_still_in_the_wal(p014: Cli, tmp_path: Path) -> None:

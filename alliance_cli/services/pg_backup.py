@@ -78,7 +78,9 @@ def backup_postgres(
             check=False,
         )
         if done.returncode != 0:
-            reason = one_line(done.stderr.strip().splitlines()[-1]) if done.stderr.strip() else ""
+            lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+            errors = [line for line in lines if "error:" in line] or lines[-1:]
+            reason = one_line(errors[0]) if errors else ""
             raise StorageError(
                 f"pg_dump failed ({reason or f'exit {done.returncode}'}); {target} was not written"
             )

@@ -138,7 +138,10 @@ def translate_db_error(error: exc.DBAPIError) -> StorageError | Conflict:
             "the database server refused: this role has no access",
             "ask the clinic's administrator to run `alliance admin grant-clinician ROLE`",
         )
-    if "connection" in text and any(w in text for w in ("refused", "failed", "timeout")):
+    unreachable = ("could not translate host name", "name or service not known")
+    if any(w in text for w in unreachable) or (
+        "connection" in text and any(w in text for w in ("refused", "failed", "timeout"))
+    ):
         return StorageError(
             "cannot connect to the database server",
             "check the URL, that the server is running, and your credentials",
