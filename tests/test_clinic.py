@@ -242,6 +242,10 @@ def test_transfer_on_postgresql_moves_the_patient_to_a_clinician_role(
     a.ok("session", "add", "P2", "--date", "2026-11-20", *RATED)
     refused = a("patient", "transfer", "P2", "not_a_clinician")
     assert refused.exit_code == 1 and "not a clinician role" in refused.stderr
+    b.ok("patient", "add", "P2")
+    clash = a("patient", "transfer", "P2", clinic["dr_b_role"])
+    assert clash.exit_code == 1 and "already has a patient 'P2'" in clash.stderr
+    b.ok("patient", "delete", "P2", "--yes")
     a.ok("patient", "transfer", "P2", clinic["dr_b_role"])
     assert a.sql("SELECT code FROM patient") == []
     sessions = json.loads(b.ok("session", "list", "P2", "-f", "json").stdout)

@@ -315,11 +315,13 @@ def transfer_patient(db: Database, code: str, clinician: str) -> PatientProfile:
             # Row-level security: only the owner's function may hand a row over.
             from sqlalchemy import text
 
-            moved = session.execute(
+            outcome = session.execute(
                 text("SELECT alliance_transfer_patient(:pid, :target)"),
                 {"pid": patient.id, "target": clinician},
             ).scalar_one()
-            if not moved:
+            if outcome == "code taken":  # the other caseload is not visible to us
+                raise Conflict(f"{clinician} already has a patient {code!r}", "rename one first")
+            if outcome != "moved":
                 raise NotFound(f"unknown patient {code!r}")
             recorder = recorder_of(session)
             if recorder is not None:

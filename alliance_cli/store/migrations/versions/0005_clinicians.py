@@ -59,15 +59,22 @@ def _patient_of(table: str) -> tuple[str, str]:
 # row it could not read back, so the owner's function does it, for the caller's own
 # patient and to a clinician role only.
 TRANSFER = f"""
-CREATE FUNCTION alliance_transfer_patient(pid integer, target text) RETURNS boolean
+CREATE FUNCTION alliance_transfer_patient(pid integer, target text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = target
                    AND pg_has_role(r.oid, '{CLINICIAN_ROLE}', 'MEMBER')) THEN
-        RAISE EXCEPTION 'not a clinician role';
+        RETURN 'not a clinician';
+    END IF;
+    IF EXISTS (SELECT 1 FROM patient mine JOIN patient theirs ON theirs.code = mine.code
+               WHERE mine.id = pid AND theirs.clinician = target) THEN
+        RETURN 'code taken';
     END IF;
     UPDATE patient SET clinician = target WHERE id = pid AND clinician = session_user;
-    RETURN FOUND;
+    IF FOUND THEN
+        RETURN 'moved';
+    END IF;
+    RETURN 'not yours';
 END $$
 """
 TRANSFER_GRANTS = [
