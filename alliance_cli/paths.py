@@ -35,6 +35,10 @@ class DatabaseLocation:
             return True
         return self.path is not None and self.path.exists() and not os.access(self.path, os.W_OK)
 
+    @property
+    def is_postgresql(self) -> bool:
+        return self.url.startswith("postgresql")
+
     def display(self) -> str:
         """The location as shown to users: the file path, or the URL without password."""
         if self.path is not None:

@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,6 +80,12 @@ def test_the_clinician_comes_from_option_env_config_or_os_user(
     assert bad.exit_code == 1 and "clinician name" in bad.stderr
 
 
+def november_summary(cli: Cli, *args: str) -> dict[str, Any]:
+    period = ("--since", "2026-11-01", "--until", "2026-11-27", "-f", "json")
+    summary: dict[str, Any] = json.loads(cli.ok(*args, *period).stdout)
+    return summary
+
+
 @pytest.mark.sqlite_only
 def test_all_clinicians_lists_flags_and_summarises_the_clinic(shared: Cli) -> None:
     rows = json.loads(
@@ -93,35 +100,12 @@ def test_all_clinicians_lists_flags_and_summarises_the_clinic(shared: Cli) -> No
     assert table.splitlines()[0].split()[0] == "clinician"
     flags = json.loads(shared.ok("flags", "--all-clinicians", "-f", "json").stdout)
     assert {(f["clinician"], f["patient"]) for f in flags} >= {("dr_a", "P1")}
-    report = json.loads(
-        shared.ok(
-            "summary",
-            "--all-clinicians",
-            "--since",
-            "2026-11-01",
-            "--until",
-            "2026-11-27",
-            "-f",
-            "json",
-        ).stdout
-    )
+    report = november_summary(shared, "summary", "--all-clinicians")
     lines = {c["clinician"]: c for c in report["clinicians"]}
     assert lines["dr_a"]["sessions"] == 1 and lines["dr_a"]["alerts"] >= 1
     assert lines["dr_b"]["sessions"] == 0 and lines["dr_b"]["no_contact"] == 1
     assert [p["patient"] for p in report["patients"]] == ["dr_a/P1"]
-    mine = json.loads(
-        shared.ok(
-            "--clinician",
-            "dr_b",
-            "summary",
-            "--since",
-            "2026-11-01",
-            "--until",
-            "2026-11-27",
-            "-f",
-            "json",
-        ).stdout
-    )
+    mine = november_summary(shared, "--clinician", "dr_b", "summary")
     assert mine["patients"] == [] and "clinicians" not in mine
 
 

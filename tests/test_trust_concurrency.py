@@ -244,10 +244,12 @@ CRASH_CODES = ("K1", "K2", "K3")
 
 # Records sessions one after another through the service API, printing each id once
 # `record_session` has returned (the transaction committed). Each run continues the day
-# after the latest stored session, rotating over the patients.
+# after the latest stored session, rotating over the patients. The database is a SQLite
+# path or a PostgreSQL URL (tests/test_trust_postgres.py).
 _SESSION_WRITER = """
-import sqlite3, sys
+import sys
 from datetime import date, timedelta
+from sqlalchemy import text
 from alliance_cli.config import load_settings
 from alliance_cli.domain.scoring_input import RawRating
 from alliance_cli.paths import resolve_database
@@ -257,10 +259,12 @@ from alliance_cli.store.engine import open_database
 path, codes = sys.argv[1], sys.argv[2].split(",")
 settings = load_settings()
 db = open_database(resolve_database(path))
-with sqlite3.connect(path, timeout=30) as conn:
-    latest = conn.execute("SELECT max(date) FROM session_rating").fetchone()[0]
+with db.engine.connect() as connection:
+    latest = connection.execute(text("SELECT max(date) FROM session_rating")).scalar()
+if isinstance(latest, str):  # SQLite keeps dates as text
+    latest = date.fromisoformat(latest)
 start = date(2000, 1, 1)
-day = 0 if latest is None else (date.fromisoformat(latest) - start).days + 1
+day = 0 if latest is None else (latest - start).days + 1
 print("ready", flush=True)
 while True:
     when = start + timedelta(days=day)
@@ -300,6 +304,29 @@ def _kill(process: subprocess.Popen[bytes]) -> str:
     out, err = process.communicate(timeout=60)
     assert process.returncode == -signal.SIGKILL, (process.returncode, err.decode())
     return out.decode()
+
+
+def kill_writer_at_random(target: str, rng: random.Random, env: dict[str, str]) -> set[int]:
+    """Start the session writer on `target`, SIGKILL it 0.02-0.6 s after it is ready, and
+    return the ids it acknowledged (only whole lines count: an id is printed in one write,
+    after the commit)."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _SESSION_WRITER, target, ",".join(CRASH_CODES)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        bufsize=0,
+        env=env,
+    )
+    try:
+        assert _read_line(writer, 60) == b"ready\n"
+        time.sleep(rng.uniform(0.02, 0.6))
+        out = _kill(writer)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+    return {int(line) for line in out.splitlines(keepends=True) if line[-1:] == "\n"}
 
 
 def _opens_through_cli(db: Path, env: dict[str, str]) -> list[dict[str, Any]]:
@@ -355,24 +382,7 @@ def test_killed_session_writer_keeps_every_acknowledged_session(tmp_path: Path) 
     rng = random.Random(SEED)
     acknowledged: set[int] = set()
     for kill in range(SESSION_KILLS):
-        writer = subprocess.Popen(
-            [sys.executable, "-c", _SESSION_WRITER, str(db), ",".join(CRASH_CODES)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            bufsize=0,
-            env=env,
-        )
-        try:
-            assert _read_line(writer, 60) == b"ready\n"
-            time.sleep(rng.uniform(0.02, 0.6))
-            out = _kill(writer)
-        finally:
-            if writer.poll() is None:
-                writer.kill()
-                writer.wait()
-        # Only whole lines count: an id is printed in one write, after the commit.
-        acknowledged |= {int(line) for line in out.splitlines(keepends=True) if line[-1:] == "\n"}
+        acknowledged |= kill_writer_at_random(str(db), rng, env)
 
         listed = _opens_through_cli(db, env)
         conn = _connect(db)

@@ -3,21 +3,20 @@ tests/test_trust_concurrency.py, against a real server (skipped without one).
 
 - Concurrency: 4 writer processes x 100 `alliance session add` (tests/cli_loop.py, the
   real entry point per command) while a fifth loops `alliance summary --format json`
-  (`backup` is for SQLite files): all 400 stored with their values, no command fails or
+  (on a server, `backup` is pg_dump's): all 400 stored with their values, no command fails or
   reports a lock, deadlock or serialization error, and summaries only grow.
-- Crash: a writer recording sessions through `record_session` is SIGKILLed 22 times at
-  random moments (seeded): every acknowledged session is stored, none is half-written
-  (missing scores, scores that disagree, or no audit row of its own transaction), and the
-  CLI reads the database afterwards.
+- Crash: the same writer as on SQLite (`kill_writer_at_random`), recording sessions
+  through `record_session`, is SIGKILLed 22 times at random moments (seeded): every
+  acknowledged session is stored, none is half-written (missing scores, scores that
+  disagree, or no audit row of its own transaction), and the CLI reads the database
+  afterwards.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -36,11 +35,10 @@ from tests.test_trust_concurrency import (
     WRITERS,
     Loop,
     _env,
-    _kill,
     _lost_stderr,
     _rating,
-    _read_line,
     _run,
+    kill_writer_at_random,
 )
 
 PG_TROUBLE = ("deadlock", "could not serialize", "lock timeout", "too many clients")
@@ -122,39 +120,6 @@ def test_concurrent_adds_and_summaries_lose_nothing_on_postgresql(
     assert _half_written(pg_url) == []
 
 
-# Records sessions one after another through the service API, printing each id once
-# `record_session` has returned (the transaction committed).
-_SESSION_WRITER = """
-import sys
-from datetime import date, timedelta
-from sqlalchemy import text
-from alliance_cli.config import load_settings
-from alliance_cli.domain.scoring_input import RawRating
-from alliance_cli.paths import resolve_database
-from alliance_cli.services.sessions import record_session
-from alliance_cli.store.engine import open_database
-
-url, codes = sys.argv[1], sys.argv[2].split(",")
-settings = load_settings()
-db = open_database(resolve_database(url))
-with db.engine.connect() as connection:
-    latest = connection.execute(text("SELECT max(date) FROM session_rating")).scalar()
-start = date(2000, 1, 1)
-day = 0 if latest is None else (latest - start).days + 1
-print("ready", flush=True)
-while True:
-    when = start + timedelta(days=day)
-    value = str(day % 11)
-    stored = record_session(
-        db, codes[day % len(codes)], RawRating(bond=value, goal="5", task="7.5"),
-        when=when, rater="patient", note="n" * (day % 3000), settings=settings,
-        today=date.today(),
-    )
-    print(stored.session.id, flush=True)
-    day += 1
-"""
-
-
 def _half_written(url: str) -> list[tuple[Any, ...]]:
     """Sessions with missing or disagreeing scores, or without their own audit row."""
     problems = _query(
@@ -196,23 +161,7 @@ def test_killed_session_writer_keeps_every_acknowledged_session_on_postgresql(
     rng = random.Random(SEED)
     acknowledged: set[int] = set()
     for kill in range(SESSION_KILLS):
-        writer = subprocess.Popen(
-            [sys.executable, "-c", _SESSION_WRITER, pg_url, ",".join(CRASH_CODES)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            bufsize=0,
-            env=env,
-        )
-        try:
-            assert _read_line(writer, 60) == b"ready\n"
-            time.sleep(rng.uniform(0.02, 0.6))
-            out = _kill(writer)
-        finally:
-            if writer.poll() is None:
-                writer.kill()
-                writer.wait()
-        acknowledged |= {int(line) for line in out.splitlines(keepends=True) if line[-1:] == "\n"}
+        acknowledged |= kill_writer_at_random(pg_url, rng, env)
         listed = _run(_alliance(pg_url, "patient", "list", "--all", "--format", "json"), env)
         assert listed.returncode == 0, listed.stderr
         stored = {row_id for (row_id,) in _query(pg_url, "SELECT id FROM session_rating")}

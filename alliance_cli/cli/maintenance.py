@@ -40,7 +40,7 @@ def backup(
     """Write a consistent, checked copy of the database (safe while others write); on
     PostgreSQL, a pg_dump archive."""
     location = state(ctx).location()
-    if location.url.startswith("postgresql"):
+    if location.is_postgresql:
         from alliance_cli.services.pg_backup import backup_postgres
 
         target = backup_postgres(location, dest, force=force)

@@ -13,8 +13,7 @@ from sqlalchemy import text
 
 from alliance_cli.errors import InvalidInput, NotFound
 from alliance_cli.store.engine import Database
-
-GROUPS = {"clinician": "alliance_clinician", "supervisor": "alliance_supervisor"}
+from alliance_cli.store.roles import CLINICIAN_ROLE, GROUPS, SUPERVISOR_ROLE
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,9 @@ def members(db: Database) -> list[Member]:
             text(
                 "SELECT r.rolname, g.rolname FROM pg_auth_members m "
                 "JOIN pg_roles r ON r.oid = m.member JOIN pg_roles g ON g.oid = m.roleid "
-                "WHERE g.rolname IN ('alliance_clinician', 'alliance_supervisor') ORDER BY 1, 2"
-            )
+                "WHERE g.rolname IN (:clinician, :supervisor) ORDER BY 1, 2"
+            ),
+            {"clinician": CLINICIAN_ROLE, "supervisor": SUPERVISOR_ROLE},
         ).all()
     kinds: dict[str, list[str]] = {}
     names = {group: kind for kind, group in GROUPS.items()}

@@ -297,7 +297,7 @@ def _file_checks(path: Path) -> list[Check]:
 
 def doctor(location: DatabaseLocation) -> list[Check]:
     """Every health check of the database (file); nothing is created or changed."""
-    if location.url.startswith("postgresql"):
+    if location.is_postgresql:
         from alliance_cli.services.pg_doctor import pg_doctor
 
         return pg_doctor(location)

@@ -7,6 +7,7 @@ from typing import Any
 
 from alliance_cli.paths import DatabaseLocation
 from alliance_cli.services.doctor import Check
+from alliance_cli.store.roles import GROUPS, kinds_of
 from alliance_cli.store.schema import SCHEMA_HEAD
 
 SEPARATED = (
@@ -19,7 +20,6 @@ SEPARATED = (
     "audit_log",
     "undo_step",
 )
-GROUPS = ("alliance_clinician", "alliance_supervisor")
 
 
 def pg_doctor(location: DatabaseLocation) -> list[Check]:
@@ -36,11 +36,12 @@ def pg_doctor(location: DatabaseLocation) -> list[Check]:
                 return list(connection.execute(text(sql)).all())
 
             version = rows("SHOW server_version")[0][0]
-            role, owner = rows(
-                "SELECT current_user, pg_get_userbyid(relowner) FROM pg_class "
-                "WHERE relname = 'patient' AND relkind = 'r' UNION ALL "
-                "SELECT current_user, NULL LIMIT 1"
-            )[0]
+            role = rows("SELECT current_user")[0][0]
+            owners = rows(
+                "SELECT pg_get_userbyid(relowner) FROM pg_class "
+                "WHERE relname = 'patient' AND relkind = 'r'"
+            )
+            owner = owners[0][0] if owners else None
             found = {name for (name,) in rows("SELECT tablename FROM pg_tables")}
             revision = (
                 rows("SELECT version_num FROM alembic_version")[0][0]
@@ -53,28 +54,24 @@ def pg_doctor(location: DatabaseLocation) -> list[Check]:
                     "AND relname IN ('" + "', '".join(SEPARATED) + "')"
                 )
             )
-            groups = {name for (name,) in rows("SELECT rolname FROM pg_roles")} & set(GROUPS)
-            member = {
-                name
-                for (name,) in rows(
-                    "SELECT g.rolname FROM pg_roles g WHERE g.rolname IN "
-                    "('alliance_clinician', 'alliance_supervisor') "
-                    "AND pg_has_role(current_user, g.oid, 'MEMBER')"
-                )
-            }
+            groups = {name for (name,) in rows("SELECT rolname FROM pg_roles")} & set(
+                GROUPS.values()
+            )
+            member = kinds_of(connection, role)
     except exc.DBAPIError as error:
         raise translate_db_error(error) from error
     finally:
         engine.dispose()
+    complete = groups == set(GROUPS.values())
     return [
         Check("server", True, f"PostgreSQL {version}, connected as {role}"),
         _schema(revision),
         _security(secured),
         Check(
             "clinic roles",
-            groups == set(GROUPS),
+            complete,
             ", ".join(sorted(groups)) or "none",
-            None if groups == set(GROUPS) else "run any alliance command as the owner once",
+            None if complete else "run any alliance command as the owner once",
         ),
         _role(role, owner, member),
     ]
@@ -113,7 +110,7 @@ def _role(role: str, owner: str | None, member: set[str]) -> Check:
             f"{role} owns the tables: not bound by row-level security",
             "administer with it; clinicians connect with their own roles",
         )
-    kinds = sorted(name.removeprefix("alliance_") for name in member)
+    kinds = sorted(member)
     if not kinds:
         return Check(
             "your role",

@@ -83,14 +83,7 @@ def sessions_of(session: Session, patient_id: int) -> list[SessionRating]:
 
 
 def is_clinician_role(session: Session, name: str) -> bool:
-    """On PostgreSQL: `name` is a role that may own patients (alliance_clinician)."""
-    from sqlalchemy import text
+    """On PostgreSQL: `name` is a role that may own patients."""
+    from alliance_cli.store.roles import kinds_of
 
-    found = session.execute(
-        text(
-            "SELECT 1 FROM pg_roles WHERE rolname = :name "
-            "AND pg_has_role(oid, 'alliance_clinician', 'MEMBER')"
-        ),
-        {"name": name},
-    )
-    return found.first() is not None
+    return "clinician" in kinds_of(session.connection(), name)
