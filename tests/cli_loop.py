@@ -1,13 +1,14 @@
 """Run the real `alliance` command many times in one Python process.
 
 Used by tests/test_trust_concurrency.py to drive hundreds of commands without paying
-Python start-up and imports (~0.65 s of CPU) for each one. Every call goes through the
-console script's entry point, `alliance_cli.cli.app:main`, with `sys.argv` set as the
-shell would set it; stdout and stderr are captured per call and the exit code is taken
-from the `SystemExit` the entry point raises, exactly as a separate `alliance` process
-would report it. alliance keeps nothing between commands: each one parses its options
-into a fresh root context, opens its own engine and disposes of it before returning, so
-the database sees a new connection per command, as with separate processes.
+Python start-up and imports (~0.65 s of CPU) for each one. Every call goes through
+`alliance_cli.cli.app:run`, all of the console script's entry point (`main`) but its
+final `os._exit`, with `sys.argv` set as the shell would set it; stdout and stderr are
+captured per call and the exit code is the status `run` returns, which `main` hands to
+`os._exit`, exactly as a separate `alliance` process would report it. alliance keeps
+nothing between commands: each one parses its options into a fresh root context, opens
+its own engine and disposes of it before returning, so the database sees a new connection
+per command, as with separate processes.
 
     python tests/cli_loop.py run COMMANDS_JSON
         COMMANDS_JSON: a list of argument lists (without the program name). Runs them in
@@ -35,18 +36,9 @@ from contextlib import redirect_stderr, redirect_stdout
 from typing import Any, TextIO
 
 
-def _exit_code(code: object) -> int:
-    """The process exit status `sys.exit(code)` would give."""
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    return 1  # sys.exit("message"): the message goes to stderr, status 1
-
-
 def call(argv: list[str]) -> dict[str, Any]:
-    """One `alliance ARGV...` through the console-script entry point."""
-    from alliance_cli.cli.app import main
+    """One `alliance ARGV...` through what the console script runs before it exits."""
+    from alliance_cli.cli.app import run
 
     out, err = io.StringIO(), io.StringIO()
     saved_argv = sys.argv
@@ -56,11 +48,7 @@ def call(argv: list[str]) -> dict[str, Any]:
     try:
         with redirect_stdout(out), redirect_stderr(err):
             try:
-                main()
-            except SystemExit as stop:
-                rc = _exit_code(stop.code)
-                if rc and not isinstance(stop.code, int | None):
-                    print(stop.code, file=sys.stderr)
+                rc = run()
             except Exception:
                 # What the interpreter would do with an uncaught exception.
                 traceback.print_exc()

@@ -292,6 +292,33 @@ def test_importing_the_module_does_not_import_plotext() -> None:
     assert out.stdout.strip() == "False"
 
 
+SKIPPED_DOC_PROBE = """
+import sys
+from datetime import date
+from alliance_cli.render.charts import ChartSeries, ChartSpec, render_chart
+points = ((date(2024, 1, 1), 5.0), (date(2024, 1, 8), 6.0))
+spec = ChartSpec("t", (ChartSeries("bond", points),), 0, 7)
+first = render_chart(spec)
+print("doc loaded while charting:", "plotext._doc.doc" in sys.modules)
+import plotext._doc.doc
+print("real doc afterwards:", plotext._doc.doc.docs is not None)
+print("same chart:", render_chart(spec) == first)
+"""
+
+
+def test_plotext_is_imported_without_its_documentation_browser() -> None:
+    """plotext's `doc` costs a third of its import and a chart never reads it; whoever
+    asks for it later still gets the real module."""
+    out = subprocess.run(
+        [sys.executable, "-c", SKIPPED_DOC_PROBE], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.splitlines() == [
+        "doc loaded while charting: False",
+        "real doc afterwards: True",
+        "same chart: True",
+    ]
+
+
 # ------------------------------------------------------------------ (e) bad data
 
 

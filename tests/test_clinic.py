@@ -110,6 +110,33 @@ def test_all_clinicians_lists_flags_and_summarises_the_clinic(shared: Cli) -> No
 
 
 @pytest.mark.sqlite_only
+@pytest.mark.sqlite_only
+def test_a_shared_file_streams_only_the_chosen_patients_rows(shared: Cli) -> None:
+    """Reports over a shared file read only the caseload asked for: another clinician's
+    ratings (and discharged patients', when only active ones are wanted) are left out
+    in SQL, before Python decodes them."""
+    from alliance_cli.paths import resolve_database
+    from alliance_cli.services.caseload import _series
+    from alliance_cli.store.engine import open_database
+
+    shared.ok("--clinician", "dr_b", "session", "add", "P1", "--date", "2026-11-21", *RATED)
+    shared.ok("--clinician", "dr_a", "session", "add", "P2", "--date", "2026-11-22", *RATED)
+    shared.ok("--clinician", "dr_a", "patient", "discharge", "P2", "--date", "2026-11-23")
+    db = open_database(resolve_database(shared.db), clinician="dr_a")
+    try:
+        with db.read() as session:
+
+            def days(**chosen: Any) -> list[str]:
+                return sorted(str(row[0]) for row in _series(session, everyone=False, **chosen))
+
+            assert days(active_only=True, clinician="dr_a") == ["2026-11-20"]
+            assert days(active_only=False, clinician="dr_a") == ["2026-11-20", "2026-11-22"]
+            assert days(active_only=True, clinician=None) == ["2026-11-20", "2026-11-21"]
+            assert len(days(active_only=False, clinician=None)) == 3
+    finally:
+        db.close()
+
+
 def test_transfer_hands_the_whole_history_over(shared: Cli) -> None:
     clash = shared("--clinician", "dr_a", "patient", "transfer", "P1", "dr_b")
     assert clash.exit_code == 1 and "already has a patient 'P1'" in clash.stderr

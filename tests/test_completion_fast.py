@@ -400,11 +400,8 @@ def test_version_is_answered_without_typer(home: Path) -> None:
 SYS_MODULES_PROBE = """
 import json, sys
 sys.argv = ["alliance", *{argv!r}]
-from alliance_cli.cli.app import main
-try:
-    main()
-except SystemExit as exit:
-    code = exit.code
+from alliance_cli.cli.app import run
+code = run()  # all of the console script but its final os._exit
 sys.stdout.flush()
 print(json.dumps([code, sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})]),
       file=sys.stderr)

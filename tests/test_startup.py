@@ -15,12 +15,9 @@ HEAVY = ("sqlmodel", "sqlalchemy", "alembic", "plotext", "rich", "pydantic")
 
 PROBE = """
 import json, sys
-from alliance_cli.cli.app import app, main
+from alliance_cli.cli.app import run
 sys.argv = ["alliance", *{args!r}]
-try:
-    main()
-except SystemExit:
-    pass
+run()  # all of the console script but its final os._exit
 print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})), file=sys.stderr)
 """
 
@@ -40,12 +37,48 @@ def loaded_after(*args: str) -> list[str]:
         ["session", "--help"],
         ["session", "add", "--help"],
         ["patient", "list", "--help"],
+        ["--db", "x.db", "--clinician", "a", "goal", "add", "--help"],
     ],
 )
 def test_help_and_version_import_no_heavy_module(args: list[str]) -> None:
-    heavy = {"sqlmodel", "sqlalchemy", "alembic", "plotext"}
+    """pydantic too: Typer would build an adapter for every option left out (the root's
+    --db, each group's --help) before a subcommand's --help is seen."""
+    heavy = {"sqlmodel", "sqlalchemy", "alembic", "plotext", "pydantic"}
     loaded = loaded_after(*args)
     assert not heavy & {m.split(".")[0] for m in loaded}, loaded
+
+
+def test_the_root_help_lists_each_command_as_typer_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`alliance --help` lists commands from their help text without building them; the
+    text must be what Typer prints once every command is built."""
+    from typer.core import TyperGroup
+    from typer.testing import CliRunner
+
+    from alliance_cli.cli.root import LAZY, AllianceGroup, app
+
+    listed = CliRunner().invoke(app, ["--help"], terminal_width=100)
+    monkeypatch.setattr(AllianceGroup, "format_commands", TyperGroup.format_commands)
+    built = CliRunner().invoke(app, ["--help"], terminal_width=100)
+    assert listed.exit_code == built.exit_code == 0
+    assert listed.output == built.output
+    for name in LAZY:
+        assert f"\n  {name} " in listed.output
+
+
+@pytest.mark.parametrize("group", ["session", "patient", "goal", "task", "admin", "config"])
+def test_a_group_typed_alone_shows_its_help_on_several_lines(group: str) -> None:
+    """Click answers `alliance session` with the group's help as a usage error; that
+    text is ours, so it is not squeezed onto one escaped line like a quoted argument."""
+    from typer.testing import CliRunner
+
+    from alliance_cli.cli.app import app
+
+    result = CliRunner().invoke(app, [group])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Usage: alliance {group} [OPTIONS] COMMAND")
+    assert "\nCommands:\n" in result.output and "\\n" not in result.output
 
 
 def test_importing_the_cli_module_loads_no_heavy_module() -> None:

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import math
 import shutil
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from types import ModuleType
 from typing import Any
 
 from alliance_cli.render.safe_text import one_line
@@ -282,6 +284,27 @@ def _number(value: float) -> str:
 
 # ------------------------------------------------------------------ plotext
 
+# plotext's package __init__ ends by building its interactive documentation browser
+# (`plotext.doc`, every docstring of the package: about 0.1 s, a third of its import).
+# A chart never reads it, so while plotext is first imported that module is a stand-in.
+_PLOTEXT_DOC_MODULE = "plotext._doc.doc"
+
+
+def _import_plotext() -> Any:
+    """plotext, imported without building its documentation browser (start-up budget)."""
+    if "plotext" in sys.modules:
+        return sys.modules["plotext"]
+    stand_in = ModuleType(_PLOTEXT_DOC_MODULE, "plotext.doc is not loaded by alliance")
+    stand_in.docs = None  # type: ignore[attr-defined]
+    sys.modules[_PLOTEXT_DOC_MODULE] = stand_in
+    try:
+        import plotext
+    finally:
+        # Whoever imports the real module later gets it, not the stand-in.
+        if sys.modules.get(_PLOTEXT_DOC_MODULE) is stand_in:
+            del sys.modules[_PLOTEXT_DOC_MODULE]
+    return plotext
+
 
 def _plot(
     spec: ChartSpec,
@@ -292,10 +315,8 @@ def _plot(
     height: int,
 ) -> list[str]:
     """The frame, ticks and data drawn by plotext: exactly `height` rows of `width` cells."""
-    import plotext
-
-    plt: Any = plotext
     with _LOCK:
+        plt: Any = _import_plotext()
         fig: Any = plt.figure
         limits = list(plt.terminal._limit)
         try:

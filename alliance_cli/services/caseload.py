@@ -25,6 +25,15 @@ SERIES_SQL = (
     "SELECT date, rater, instrument, bond, goal, task, total, patient_id "
     "FROM session_rating ORDER BY patient_id, rater, date"
 )
+# The same for some patients only (another clinician's share a file, or discharged ones
+# are left out): SQLite still walks the index, but skips their rows before Python sees
+# them. {where} is built from constant conditions; the one value is a bound parameter.
+SOME_SERIES_SQL = (
+    "SELECT r.date, r.rater, r.instrument, r.bond, r.goal, r.task, r.total, r.patient_id "
+    "FROM session_rating AS r JOIN patient AS p ON p.id = r.patient_id WHERE {where} "
+    "ORDER BY r.patient_id, r.rater, r.date"
+)
+PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # DB-API paramstyles
 PATIENTS_SQL = "SELECT id, code, name, status, since, instrument, clinician FROM patient"
 REVIEWS_SQL = (
     "SELECT task.patient_id, task_review.date, task_review.adherence "
@@ -55,13 +64,30 @@ class _Days(dict[Any, date]):
         return found
 
 
-def _cursor(session: Session, sql: str) -> Any:
+def _cursor(session: Session, sql: str, parameters: tuple[Any, ...] = ()) -> Any:
     """A plain DB-API cursor: for a million rows, Row objects would cost seconds."""
     raw = session.connection().connection.dbapi_connection
     assert raw is not None
     cursor = raw.cursor()
-    cursor.execute(sql)
+    cursor.execute(sql, parameters)
     return cursor
+
+
+def _series(session: Session, *, everyone: bool, active_only: bool, clinician: str | None) -> Any:
+    """The rating rows of the chosen patients (and maybe a few more: the caller filters
+    again), in patient, rater, date order."""
+    mark = PLACEHOLDERS.get(session.get_bind().dialect.paramstyle)
+    if everyone or mark is None:
+        return _cursor(session, SERIES_SQL)
+    conditions: list[str] = []
+    parameters: tuple[str, ...] = ()
+    if clinician is not None:
+        conditions, parameters = [f"p.clinician = {mark}"], (clinician,)
+    if active_only:
+        conditions.append("p.status = 'active'")
+    if not conditions:
+        return _cursor(session, SERIES_SQL)
+    return _cursor(session, SOME_SERIES_SQL.format(where=" AND ".join(conditions)), parameters)
 
 
 def patients(session: Session) -> dict[int, PatientMeta]:
@@ -112,7 +138,12 @@ def stream_patients(
         return Rating(days[row[0]], row[1], row[2], row[3], row[4], row[5], row[6])
 
     seen: set[int] = set()
-    cursor = _cursor(session, SERIES_SQL)
+    cursor = _series(
+        session,
+        everyone=len(chosen) == len(metas),
+        active_only=active_only,
+        clinician=None if all_clinicians else me,
+    )
     cursor.arraysize = 5000
     rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(), []))
     for pid, group in itertools.groupby(rows, key=itemgetter(7)):
