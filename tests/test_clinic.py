@@ -110,13 +110,12 @@ def test_all_clinicians_lists_flags_and_summarises_the_clinic(shared: Cli) -> No
 
 
 @pytest.mark.sqlite_only
-@pytest.mark.sqlite_only
 def test_a_shared_file_streams_only_the_chosen_patients_rows(shared: Cli) -> None:
     """Reports over a shared file read only the caseload asked for: another clinician's
     ratings (and discharged patients', when only active ones are wanted) are left out
     in SQL, before Python decodes them."""
     from alliance_cli.paths import resolve_database
-    from alliance_cli.services.caseload import _series
+    from alliance_cli.services.caseload import SOME_SERIES_SQL, _series
     from alliance_cli.store.engine import open_database
 
     shared.ok("--clinician", "dr_b", "session", "add", "P1", "--date", "2026-11-21", *RATED)
@@ -133,10 +132,18 @@ def test_a_shared_file_streams_only_the_chosen_patients_rows(shared: Cli) -> Non
             assert days(active_only=False, clinician="dr_a") == ["2026-11-20", "2026-11-22"]
             assert days(active_only=True, clinician=None) == ["2026-11-20", "2026-11-21"]
             assert len(days(active_only=False, clinician=None)) == 3
+            # Streamed in index order, never sorted whole (memory: one patient at a time).
+            plan = session.connection().exec_driver_sql(
+                "EXPLAIN QUERY PLAN "
+                + SOME_SERIES_SQL.format(where="p.clinician = ? AND p.status = 'active'"),
+                ("dr_a",),
+            )
+            assert "TEMP B-TREE" not in " ".join(str(row[-1]) for row in plan)
     finally:
         db.close()
 
 
+@pytest.mark.sqlite_only
 def test_transfer_hands_the_whole_history_over(shared: Cli) -> None:
     clash = shared("--clinician", "dr_a", "patient", "transfer", "P1", "dr_b")
     assert clash.exit_code == 1 and "already has a patient 'P1'" in clash.stderr

@@ -156,6 +156,27 @@ def test_a_file_appearing_during_the_backup_is_not_replaced(
     assert listing(tmp_path) == sorted(["clinic", "copy.db", "home"])
 
 
+def test_a_full_disk_while_the_backup_is_made_durable_writes_nothing(
+    p014: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failing fsync is named (exit 1), not an internal error nor "the output"."""
+    import errno
+
+    from alliance_cli.services import sqlite_files
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(sqlite_files.os, "fsync", full)
+    result = p014("backup", str(tmp_path / "copy.db"))
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr == (
+        f"error: cannot write in {tmp_path}: No space left on device (nothing was replaced)\n"
+    )
+    assert "copy.db" not in listing(tmp_path)
+    assert not [name for name in listing(tmp_path) if name.endswith(".tmp")]
+
+
 def test_backup_refuses_to_overwrite_the_database_itself(p014: Cli) -> None:
     before = p014.dump()
     result = p014("backup", str(p014.db_path), "--force")

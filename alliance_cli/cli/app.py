@@ -53,7 +53,8 @@ def exit_status(code: object) -> int:
         return OK
     if isinstance(code, int):
         return code
-    print(code, file=sys.stderr)  # sys.exit("message"): the message, then status 1
+    if sys.stderr is not None:
+        print(code, file=sys.stderr)  # sys.exit("message"): the message, then status 1
     return ERROR
 
 
@@ -69,16 +70,18 @@ def leave(status: int) -> NoReturn:
     """
     atexit._run_exitfuncs()
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None: started with stdout closed (`>&-`)
+            sys.stdout.flush()
     except BrokenPipeError:
         pass  # the reader went away (`alliance ... | head`): as in the error boundary, quietly
     except OSError as error:
         reason = os.strerror(error.errno) if error.errno else "failed"
-        print(f"error: could not write the output ({reason})", file=sys.stderr)
+        if sys.stderr is not None:
+            print(f"error: could not write the output ({reason})", file=sys.stderr)
         status = status or ERROR
     except ValueError:  # stdout was closed under us: nothing can be written any more
         status = status or ERROR
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.flush()
     os._exit(status)
 

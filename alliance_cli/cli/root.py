@@ -183,7 +183,7 @@ class AllianceGroup(CheapGroup):
             if _debug(ctx):
                 raise
             if isinstance(error, OSError) and error.errno in DISK_FULL:
-                # A database or --output file error is explained where it happens; what
+                # Files alliance writes turn this into their own message (fsync_file); what
                 # is left is stdout on a full disk: the output is incomplete.
                 error_line(f"could not write the output ({os.strerror(error.errno)})")
                 _silence_stdout()
@@ -195,7 +195,7 @@ class AllianceGroup(CheapGroup):
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
 
-DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # errors only a write can meet
 
 
 def _silence_stdout() -> None:

@@ -27,10 +27,12 @@ SERIES_SQL = (
 )
 # The same for some patients only (another clinician's share a file, or discharged ones
 # are left out): SQLite still walks the index, but skips their rows before Python sees
-# them. {where} is built from constant conditions; the one value is a bound parameter.
+# them. CROSS JOIN makes SQLite keep session_rating outermost: led by patient instead, it
+# would sort every chosen row before returning the first. {where} is built from constant
+# conditions; the one value is a bound parameter.
 SOME_SERIES_SQL = (
     "SELECT r.date, r.rater, r.instrument, r.bond, r.goal, r.task, r.total, r.patient_id "
-    "FROM session_rating AS r JOIN patient AS p ON p.id = r.patient_id WHERE {where} "
+    "FROM session_rating AS r CROSS JOIN patient AS p WHERE p.id = r.patient_id AND {where} "
     "ORDER BY r.patient_id, r.rater, r.date"
 )
 PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # DB-API paramstyles

@@ -75,9 +75,14 @@ def storage_error(error: Exception) -> AllianceError:
 
 
 def fsync_file(path: Path) -> None:
+    """Make a file written beside its target durable; a full disk is an error of ours."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
+    except OSError as error:
+        raise InvalidInput(
+            f"cannot write in {path.parent}: {error.strerror}", "nothing was replaced"
+        ) from None
     finally:
         os.close(fd)
 
