@@ -17,8 +17,9 @@ import os
 import sys
 from typing import Any, NoReturn
 
+from alliance_cli.errors import ExitCode
+
 PRIVATE_UMASK = 0o077
-OK, ERROR = 0, 1  # ExitCode.OK and ExitCode.ERROR, without importing the enum's module
 
 
 def main() -> NoReturn:
@@ -44,18 +45,18 @@ def run(argv: list[str] | None = None) -> int:
         app(args=args, prog_name="alliance")
     except SystemExit as done:
         return exit_status(done.code)
-    return OK
+    return ExitCode.OK
 
 
 def exit_status(code: object) -> int:
     """The status `sys.exit(code)` would give the process."""
     if code is None:
-        return OK
+        return ExitCode.OK
     if isinstance(code, int):
         return code
     if sys.stderr is not None:
         print(code, file=sys.stderr)  # sys.exit("message"): the message, then status 1
-    return ERROR
+    return ExitCode.ERROR
 
 
 def leave(status: int) -> NoReturn:
@@ -78,9 +79,9 @@ def leave(status: int) -> NoReturn:
         reason = os.strerror(error.errno) if error.errno else "failed"
         if sys.stderr is not None:
             print(f"error: could not write the output ({reason})", file=sys.stderr)
-        status = status or ERROR
+        status = status or ExitCode.ERROR
     except ValueError:  # stdout was closed under us: nothing can be written any more
-        status = status or ERROR
+        status = status or ExitCode.ERROR
     with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.flush()
     os._exit(status)
