@@ -35,6 +35,7 @@ C1 = frozenset(chr(i) for i in range(0x80, 0xA0))
 BIDI = frozenset(chr(i) for i in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 UNSAFE = C0 | DEL | C1 | BIDI
 DANGEROUS_SAMPLES = sorted(UNSAFE)
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def leaks(text: str, allowed: str = "\t\n") -> list[str]:
@@ -558,12 +559,18 @@ def test_no_color_and_dumb_terminal_give_plain_text(
 # --------------------------------------------- property: any note, end to end
 
 
+def storable(text: str) -> bool:
+    """Text a note can hold: no NUL, not blank, and no lone surrogate (what Python makes of
+    bytes that were not UTF-8; refused with its own message, tests/test_trust_hostile.py)."""
+    return "\x00" not in text and text.strip() != "" and not SURROGATE.search(text)
+
+
 @settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(note=risky_text.filter(lambda t: "\x00" not in t and t.strip() != ""))
+@given(note=risky_text.filter(storable))
 @example(note="[bold red]x[/] [/] \x1b]0;title\x07")
 @example(note="-starts like an option")
 def test_any_note_is_stored_exactly_and_printed_safely(p014: Cli, note: str) -> None:
