@@ -70,7 +70,7 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _alliance(db: Path, *args: str) -> list[str]:
+def _alliance(db: Path | str, *args: str) -> list[str]:
     return [sys.executable, "-m", "alliance_cli", "--db", str(db), *args]
 
 
@@ -144,18 +144,16 @@ def _rating(worker: int, day: int) -> tuple[str, str, str]:
     return (str((day + worker) % 11), str((day * 3 + worker) % 11), f"{(day * 7) % 100 / 10:g}")
 
 
-def test_concurrent_adds_summaries_and_backups_lose_nothing(tmp_path: Path) -> None:
-    env = _env()
-    db = tmp_path / "clinic" / "alliance.db"
-    db.parent.mkdir()
-    backups = tmp_path / "backups"
-    backups.mkdir()
-    stop = tmp_path / "writers-done"
+def start_writers(
+    db: str, tmp_path: Path, env: dict[str, str]
+) -> tuple[list[Loop], dict[tuple[str, str], tuple[float, float, float]], list[str]]:
+    """WRITERS patients, each with its own process adding N_ADDS sessions to `db`; gives
+    the writers, the ratings each (code, date) must end with, and a summary command over
+    the written period."""
     codes = [f"W{n}" for n in range(1, WRITERS + 1)]
     for code in codes:
         made = _run(_alliance(db, "patient", "add", code, "--since", "2024-12-01"), env)
         assert made.returncode == 0, made.stderr
-
     dates = [FIRST_DATE + timedelta(days=day) for day in range(N_ADDS)]
     expected: dict[tuple[str, str], tuple[float, float, float]] = {}
     writers = []
@@ -166,13 +164,21 @@ def test_concurrent_adds_summaries_and_backups_lose_nothing(tmp_path: Path) -> N
             expected[(code, when.isoformat())] = (float(bond), float(goal), float(task))
             rating = ["--bond", bond, "--goal", goal, "--task", task]
             commands.append(
-                ["--db", str(db), "session", "add", code, "--date", when.isoformat(), *rating]
+                ["--db", db, "session", "add", code, "--date", when.isoformat(), *rating]
             )
         writers.append(Loop.start(str(tmp_path / code), "run", commands, env))
-    summary = ["--db", str(db), "summary", "--format", "json"]
+    summary = ["--db", db, "summary", "--format", "json"]
     summary += ["--since", dates[0].isoformat(), "--until", dates[-1].isoformat()]
-    backup = ["--db", str(db), "backup", str(backups / "backup-{round}.db")]
-    watch = {"commands": [summary, backup], "stop": str(stop), "pause": WATCH_PAUSE}
+    return writers, expected, summary
+
+
+def watch_until_written(
+    writers: list[Loop], commands: list[list[str]], tmp_path: Path, env: dict[str, str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], float]:
+    """Run `commands` in rounds while the writers write, and once more after: gives every
+    add, every round's calls, and how long the writing took."""
+    stop = tmp_path / "writers-done"
+    watch = {"commands": commands, "stop": str(stop), "pause": WATCH_PAUSE}
     watcher = Loop.start(str(tmp_path / "watcher"), "repeat", watch, env)
     started = time.monotonic()
     try:
@@ -183,6 +189,18 @@ def test_concurrent_adds_summaries_and_backups_lose_nothing(tmp_path: Path) -> N
     finally:
         for loop in [*writers, watcher]:
             loop.kill()
+    return adds, rounds, writing
+
+
+def test_concurrent_adds_summaries_and_backups_lose_nothing(tmp_path: Path) -> None:
+    env = _env()
+    db = tmp_path / "clinic" / "alliance.db"
+    db.parent.mkdir()
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    writers, expected, summary = start_writers(str(db), tmp_path, env)
+    backup = ["--db", str(db), "backup", str(backups / "backup-{round}.db")]
+    adds, rounds, writing = watch_until_written(writers, [summary, backup], tmp_path, env)
 
     assert len(adds) == WRITERS * N_ADDS, "a writer stopped early"
     failed = [r for r in adds if r["rc"] != 0]

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +25,17 @@ import pytest
 from tests import backends
 from tests.test_trust_concurrency import (
     CRASH_CODES,
-    FIRST_DATE,
     N_ADDS,
     SEED,
     SESSION_KILLS,
-    WATCH_PAUSE,
     WRITERS,
-    Loop,
+    _alliance,
     _env,
     _lost_stderr,
-    _rating,
     _run,
     kill_writer_at_random,
+    start_writers,
+    watch_until_written,
 )
 
 PG_TROUBLE = ("deadlock", "could not serialize", "lock timeout", "too many clients")
@@ -51,10 +48,6 @@ def pg_url() -> Iterator[str]:
         pytest.skip(backends.SKIP_PG)
     with backends.fresh_database(admin) as url:
         yield url
-
-
-def _alliance(url: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "alliance_cli", "--db", url, *args]
 
 
 def _query(url: str, sql: str) -> list[tuple[Any, ...]]:
@@ -70,35 +63,8 @@ def test_concurrent_adds_and_summaries_lose_nothing_on_postgresql(
     pg_url: str, tmp_path: Path
 ) -> None:
     env = _env()
-    codes = [f"W{n}" for n in range(1, WRITERS + 1)]
-    for code in codes:
-        made = _run(_alliance(pg_url, "patient", "add", code, "--since", "2024-12-01"), env)
-        assert made.returncode == 0, made.stderr
-    dates = [FIRST_DATE + timedelta(days=day) for day in range(N_ADDS)]
-    expected: dict[tuple[str, str], tuple[float, float, float]] = {}
-    writers = []
-    for worker, code in enumerate(codes):
-        commands = []
-        for day, when in enumerate(dates):
-            bond, goal, task = _rating(worker, day)
-            expected[(code, when.isoformat())] = (float(bond), float(goal), float(task))
-            rating = ["--bond", bond, "--goal", goal, "--task", task]
-            commands.append(
-                ["--db", pg_url, "session", "add", code, "--date", when.isoformat(), *rating]
-            )
-        writers.append(Loop.start(str(tmp_path / code), "run", commands, env))
-    stop = tmp_path / "writers-done"
-    summary = ["--db", pg_url, "summary", "--format", "json"]
-    summary += ["--since", dates[0].isoformat(), "--until", dates[-1].isoformat()]
-    watch = {"commands": [summary], "stop": str(stop), "pause": WATCH_PAUSE}
-    watcher = Loop.start(str(tmp_path / "watcher"), "repeat", watch, env)
-    try:
-        adds = [call for writer in writers for call in writer.calls(timeout=300)]
-        stop.touch()
-        rounds = watcher.calls(timeout=120)
-    finally:
-        for loop in [*writers, watcher]:
-            loop.kill()
+    writers, expected, summary = start_writers(pg_url, tmp_path, env)
+    adds, rounds, _ = watch_until_written(writers, [summary], tmp_path, env)
 
     assert len(adds) == WRITERS * N_ADDS, "a writer stopped early"
     failed = [r for r in adds if r["rc"] != 0 or _troubled(r["stderr"])]
