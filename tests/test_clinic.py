@@ -126,7 +126,7 @@ def test_a_shared_file_streams_only_the_chosen_patients_rows(shared: Cli) -> Non
         with db.read() as session:
 
             def days(**chosen: Any) -> list[str]:
-                return sorted(str(row[0]) for row in _series(session, everyone=False, **chosen))
+                return sorted(str(row[0]) for row in _series(session, **chosen))
 
             assert days(active_only=True, clinician="dr_a") == ["2026-11-20"]
             assert days(active_only=False, clinician="dr_a") == ["2026-11-20", "2026-11-22"]

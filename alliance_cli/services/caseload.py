@@ -75,18 +75,15 @@ def _cursor(session: Session, sql: str, parameters: tuple[Any, ...] = ()) -> Any
     return cursor
 
 
-def _series(session: Session, *, everyone: bool, active_only: bool, clinician: str | None) -> Any:
+def _series(session: Session, *, active_only: bool, clinician: str | None) -> Any:
     """The rating rows of the chosen patients (and maybe a few more: the caller filters
     again), in patient, rater, date order."""
     mark = PLACEHOLDERS.get(session.get_bind().dialect.paramstyle)
-    if everyone or mark is None:
-        return _cursor(session, SERIES_SQL)
-    conditions: list[str] = []
+    conditions = ["p.status = 'active'"] if active_only else []
     parameters: tuple[str, ...] = ()
-    if clinician is not None:
-        conditions, parameters = [f"p.clinician = {mark}"], (clinician,)
-    if active_only:
-        conditions.append("p.status = 'active'")
+    if clinician is not None and mark is not None:
+        conditions.append(f"p.clinician = {mark}")
+        parameters = (clinician,)
     if not conditions:
         return _cursor(session, SERIES_SQL)
     return _cursor(session, SOME_SERIES_SQL.format(where=" AND ".join(conditions)), parameters)
@@ -140,12 +137,11 @@ def stream_patients(
         return Rating(days[row[0]], row[1], row[2], row[3], row[4], row[5], row[6])
 
     seen: set[int] = set()
-    cursor = _series(
-        session,
-        everyone=len(chosen) == len(metas),
-        active_only=active_only,
-        clinician=None if all_clinicians else me,
-    )
+    if len(chosen) == len(metas):  # one clinician, no one discharged: nothing to skip
+        cursor = _cursor(session, SERIES_SQL)
+    else:
+        clinician = None if all_clinicians else me
+        cursor = _series(session, active_only=active_only, clinician=clinician)
     cursor.arraysize = 5000
     rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(), []))
     for pid, group in itertools.groupby(rows, key=itemgetter(7)):
