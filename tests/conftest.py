@@ -14,6 +14,7 @@ import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,19 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     for name in ("ALLIANCE_DB", "ALLIANCE_CONFIG", "NO_COLOR", "FORCE_COLOR"):
         monkeypatch.delenv(name, raising=False)
     yield home
+
+
+def fix_today(monkeypatch: pytest.MonkeyPatch, day: date) -> None:
+    """Make `day` "today" for every command run in this process (alliance_cli/clock.py)."""
+    monkeypatch.setattr("alliance_cli.clock.today", lambda: day)
+
+
+@pytest.fixture
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> date:
+    """A fixed "today" (a Wednesday) for tests whose answer depends on the date."""
+    day = date(2026, 12, 2)
+    fix_today(monkeypatch, day)
+    return day
 
 
 @dataclass

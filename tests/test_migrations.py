@@ -6,6 +6,7 @@ import json
 import shutil
 import sqlite3
 import stat
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -55,8 +56,13 @@ def _subset(actual: object, expected: object) -> bool:
 
 
 @pytest.mark.parametrize("fixture", RELEASED, ids=lambda p: p.stem)
-def test_released_schema_opens_with_data_intact(fixture: Path, tmp_path: Path) -> None:
-    from tests.fixtures.make_schema_fixture import LISTINGS
+def test_released_schema_opens_with_data_intact(
+    fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import fix_today
+    from tests.fixtures.make_schema_fixture import LISTINGS, MADE_ON
+
+    fix_today(monkeypatch, date.fromisoformat(MADE_ON))
 
     db = tmp_path / fixture.name
     shutil.copy(fixture, db)

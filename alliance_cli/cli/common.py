@@ -126,7 +126,10 @@ AllCliniciansOption = Annotated[
 
 
 def today() -> date:
-    return date.today()
+    """Today's local date, from the one clock (alliance_cli/clock.py)."""
+    from alliance_cli import clock
+
+    return clock.today()
 
 
 def to_date(value: str | None, what: str) -> date | None:

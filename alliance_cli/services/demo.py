@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session
 
+from alliance_cli import clock
 from alliance_cli.domain.instruments import quick_scores
 from alliance_cli.errors import Conflict
 from alliance_cli.paths import DatabaseLocation, sqlite_url
@@ -162,7 +163,7 @@ def write_demo(
         raise Conflict("the demo database cannot be your real database", "choose another --path")
     if target.exists() and not location.is_default:
         raise Conflict(f"{target} already exists", "choose a new --path, or delete the file first")
-    day = today or date.today()
+    day = today or clock.today()
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
     _remove_sqlite_files(tmp)
     staging = DatabaseLocation(sqlite_url(tmp), tmp, "demo", location.is_default)
