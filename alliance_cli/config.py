@@ -23,6 +23,7 @@ An invalid file is an error naming the key, never a traceback.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,8 @@ def _number(
 ) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise fail(key, f"must be a number, not {value!r}")
+    if not math.isfinite(value):  # TOML has nan and inf: nan compares false with every total
+        raise fail(key, f"must be a finite number, not {value!r}")
     if integer and not isinstance(value, int):
         raise fail(key, f"must be a whole number, not {value!r}")
     if minimum is not None and value < minimum:

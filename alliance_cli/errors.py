@@ -15,8 +15,8 @@ class ExitCode(IntEnum):
     OK = 0
     ERROR = 1  # bad input or a request the data cannot satisfy
     USAGE = 2  # the command line itself is wrong (unknown option, missing argument)
-    ALERTS = 3  # reserved: a report found alerts and --fail-on-flags was given
-    DATABASE = 4  # the database cannot be opened or used (locked, not SQLite, read-only)
+    ALERTS = 3  # a report found alerts and --fail-on-flags was given
+    DATABASE = 4  # the database cannot be opened or used (missing, locked, not SQLite, read-only)
     INTERNAL = 5  # a bug in alliance; rerun with --debug to see the traceback
     INTERRUPTED = 130  # cancelled with Ctrl-C
 
@@ -54,7 +54,20 @@ class Cancelled(AllianceError):
     """The user declined a confirmation, or no confirmation was possible."""
 
 
+class OutputLost(AllianceError):
+    """stdout did not take all of the output (a full disk, a file size limit, an I/O
+    error): what was written is incomplete, so the command must not end in success."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"could not write the output ({reason})")
+
+
 class StorageError(AllianceError):
     """The database cannot be opened, read or written."""
 
     exit_code = ExitCode.DATABASE
+
+
+class DatabaseMissing(StorageError):
+    """The database the user pointed at does not exist (yet). A report over it would be an
+    empty "all clear", so commands that only read stop here instead of creating it."""

@@ -62,7 +62,7 @@ def build(n_patients: int, n_sessions: int, db: Path, seed: int) -> None:
         sys.exit(f"{db} exists; choose a new path")
     # The caseload belongs to whoever runs alliance next (as `alliance` would decide).
     clinician = local_clinician(None, configured_clinician())[0]
-    open_database(resolve_database(str(db))).close()
+    open_database(resolve_database(str(db)), create=True).close()
     rng = random.Random(seed)
     today = date.today()
     created = datetime.now(UTC).isoformat(" ")

@@ -2,11 +2,14 @@
 
 PostgreSQL tests need a server. `.ci/run` starts one (`tests/postgres_server.sh`) and sets
 `ALLIANCE_TEST_PG` to an administrator URL; without it they skip, saying how to run them.
-Each test gets its own database, copied from a template that is migrated once.
+Each test gets its own database, copied from a template that is migrated once per test
+process (each pytest-xdist worker has its own template, dropped at the end of the session
+by `drop_kept`, which tests/conftest.py calls).
 """
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 from collections.abc import Iterator
@@ -18,10 +21,14 @@ SKIP_PG = (
     "PostgreSQL tests skipped: run `bash .ci/run` (it starts a server), or start one and set "
     f"{PG_ENV}=postgresql+psycopg://postgres@127.0.0.1:PORT/postgres"
 )
-TEMPLATE = "alliance_template"
+TEMPLATE = f"alliance_template_{os.getpid()}"
+# Migrations create cluster-wide roles (`IF NOT EXISTS`), which two processes migrating at
+# the same moment would both try to create: templates are made one at a time.
+TEMPLATE_LOCK = 0x616C6C69  # pg_advisory_lock key
 
 _numbers = itertools.count()
 _template_ready: set[str] = set()
+_kept: list[tuple[str, str]] = []  # (admin URL, database): templates to drop at the end
 
 
 def admin_url() -> str | None:
@@ -55,29 +62,63 @@ def _ensure_template(admin: str) -> None:
     """A migrated, empty database that every test database is copied from."""
     if admin in _template_ready:
         return
-    with connect(admin) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {TEMPLATE}")
     from alliance_cli.paths import resolve_database
     from alliance_cli.store.engine import open_database
 
-    open_database(resolve_database(database_url(admin, TEMPLATE))).close()
+    with connect(admin) as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", (TEMPLATE_LOCK,))
+        with connect(admin) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {TEMPLATE}")
+        _kept.append((admin, TEMPLATE))
+        open_database(resolve_database(database_url(admin, TEMPLATE))).close()
     _template_ready.add(admin)
 
 
 @contextmanager
-def fresh_database(admin: str, *, migrated: bool = True) -> Iterator[str]:
-    """A new database for one test (migrated unless asked otherwise); dropped after."""
+def fresh_database(
+    admin: str, *, migrated: bool = True, template: str | None = None
+) -> Iterator[str]:
+    """A new database for one test (migrated unless asked otherwise, or a copy of
+    `template`, a database made by `keep_as_template`); dropped after."""
     name = f"alliance_test_{os.getpid()}_{next(_numbers)}"
-    if migrated:
+    if migrated and template is None:
         _ensure_template(admin)
+        template = TEMPLATE
     with connect(admin) as conn:
-        conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {TEMPLATE}" if migrated else ""))
+        conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
     try:
         yield database_url(admin, name)
     finally:
         with connect(admin) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def keep_as_template(admin: str, url: str) -> str | None:
+    """A copy of the database at `url` (nobody connected to it) for `fresh_database` to copy
+    again, dropped when the process ends; None if it cannot be copied now."""
+    name = f"alliance_snapshot_{os.getpid()}_{next(_numbers)}"
+    source = url.rsplit("/", 1)[1]
+    try:
+        with connect(admin) as conn:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
+    except Exception:  # e.g. a connection to the source is still open: just do without
+        return None
+    _kept.append((admin, name))
+    return name
+
+
+@atexit.register  # a fallback: pytest-xdist workers may end without running atexit
+def drop_kept() -> None:
+    """Drop the templates this process made."""
+    while _kept:
+        admin, name = _kept.pop()
+        _template_ready.discard(admin)
+        try:
+            with connect(admin) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        except Exception:  # the server may be gone already
+            pass
 
 
 def tables(url: str) -> list[str]:

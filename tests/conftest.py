@@ -11,9 +11,10 @@ about the SQLite file itself is marked `sqlite_only`.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from typer.testing import CliRunner, Result
 from tests import backends
 
 BACKENDS = ("sqlite", "postgresql")
+FIXED_TODAY = date(2026, 12, 2)  # a Wednesday: "today" for tests that fix the day
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -31,6 +33,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "both_backends: run on PostgreSQL too, in a module marked sqlite_only"
+    )
+    config.addinivalue_line(
+        "markers",
+        "slow: a long stress test (concurrency, crashes, big property runs), left out of the"
+        " README's test command and run by .ci/run as a second step (`-m slow`)",
     )
 
 
@@ -69,10 +76,10 @@ def fix_today(monkeypatch: pytest.MonkeyPatch, day: date) -> None:
 
 @pytest.fixture
 def fixed_today(monkeypatch: pytest.MonkeyPatch) -> date:
-    """A fixed "today" (a Wednesday) for tests whose answer depends on the date."""
-    day = date(2026, 12, 2)
-    fix_today(monkeypatch, day)
-    return day
+    """A fixed "today" (FIXED_TODAY) for tests whose answer depends on the date. Ask for
+    it before fixtures that run commands (`p014`, `cli` users), so that they see it too."""
+    fix_today(monkeypatch, FIXED_TODAY)
+    return FIXED_TODAY
 
 
 @dataclass
@@ -81,6 +88,8 @@ class Cli:
     (a Path) or a PostgreSQL URL (a str)."""
 
     target: Path | str
+    # The `Snapshots` states this database was made with (see `Snapshots.give`).
+    given: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -152,20 +161,105 @@ class Cli:
             conn.close()
 
 
+class Snapshots:
+    """Database states that fixtures make with real commands (`p014`...): made by the
+    commands for the first test of a test process (pytest-xdist worker) and day that asks,
+    then a copy of that database for each next one, which is what the same commands would
+    have made, minus their start-up and migration time.
+
+    A state has a name and is always made from the same starting point (`give`'s caller
+    makes sure of that). The day is part of the key: commands store "today" (a goal's
+    creation day...), and a test that fixes the day before asking gets that day's state.
+    A SQLite state is a file, copied over the test's database (mode 0600 as alliance makes
+    it). A PostgreSQL state is a database that the `cli` fixture copies instead of the empty
+    migrated template when the test uses the fixture (`POSTGRESQL_STATES`).
+    """
+
+    POSTGRESQL_STATES = ("p014",)  # fixture name = state name
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sqlite_files: dict[tuple[str, date], Path] = {}
+        self.pg_templates: dict[tuple[str, date], str] = {}
+
+    @staticmethod
+    def key(name: str) -> tuple[str, date]:
+        from alliance_cli import clock
+
+        return name, clock.today()
+
+    def pg_template_for(self, request: pytest.FixtureRequest) -> tuple[str | None, str | None]:
+        """(the state, the database to copy) for a new PostgreSQL database of `request`."""
+        for name in self.POSTGRESQL_STATES:
+            if name in request.fixturenames:
+                return name, self.pg_templates.get(self.key(name))
+        return None, None
+
+    def give(self, cli: Cli, name: str, make: Callable[[Cli], None]) -> None:
+        """Bring `cli`'s database into the state `make` leaves it in."""
+        key = self.key(name)
+        if name in cli.given:  # a PostgreSQL database copied from the state (`cli`)
+            return
+        if isinstance(cli.target, Path) and key in self.sqlite_files:
+            assert not [p for p in _companions(cli.target) if p.exists()], cli.target
+            data = self.sqlite_files[key].read_bytes()
+            fd = os.open(cli.target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as copy:
+                copy.write(data)
+            cli.target.chmod(0o600)
+            cli.given.add(name)
+            return
+        make(cli)
+        cli.given.add(name)
+        if isinstance(cli.target, Path):
+            if cli.target.is_file() and not any(p.exists() for p in _companions(cli.target)):
+                kept = self.folder / f"{name}-{len(self.sqlite_files)}.db"
+                kept.write_bytes(cli.target.read_bytes())
+                self.sqlite_files[key] = kept
+        elif name in self.POSTGRESQL_STATES and key not in self.pg_templates:
+            admin = backends.admin_url()
+            assert admin is not None
+            template = backends.keep_as_template(admin, cli.target)
+            if template is not None:
+                self.pg_templates[key] = template
+
+
+def _companions(db: Path) -> list[Path]:
+    return [Path(f"{db}{suffix}") for suffix in ("-wal", "-shm", "-journal")]
+
+
+@pytest.fixture(scope="session")
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Snapshots:
+    return Snapshots(tmp_path_factory.mktemp("snapshots"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgresql_templates() -> Iterator[None]:
+    """At the end, the template databases this process made (see tests/backends.py)."""
+    yield
+    backends.drop_kept()
+
+
 @contextlib.contextmanager
-def _database(backend: str, path: Path) -> Iterator[Cli]:
+def _database(
+    backend: str, path: Path, template: tuple[str | None, str | None] = (None, None)
+) -> Iterator[Cli]:
     if backend == "sqlite":
         yield Cli(path)
         return
     admin = backends.admin_url()
     assert admin is not None
-    with backends.fresh_database(admin) as url:
-        yield Cli(url)
+    state, source = template
+    with backends.fresh_database(admin, template=source) as url:
+        yield Cli(url, given={state} if state and source else set())
 
 
 @pytest.fixture
-def cli(tmp_path: Path, backend: str) -> Iterator[Cli]:
-    with _database(backend, tmp_path / "clinic" / "alliance.db") as made:
+def cli(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest, snapshots: Snapshots
+) -> Iterator[Cli]:
+    template = snapshots.pg_template_for(request) if backend == "postgresql" else (None, None)
+    with _database(backend, tmp_path / "clinic" / "alliance.db", template) as made:
         yield made
 
 
@@ -180,9 +274,15 @@ def make_cli(tmp_path: Path, backend: str) -> Iterator[Callable[[str], Cli]]:
 
 
 @pytest.fixture
-def p014(cli: Cli) -> Cli:
-    """A database holding the README's example patient, goal, task and one session."""
+def p014(cli: Cli, snapshots: Snapshots) -> Cli:
+    """A database holding the README's example patient, goal, task and one session (made by
+    these commands once per test process and day, then copied: `Snapshots`)."""
     cli.make_room()
+    snapshots.give(cli, "p014", _add_p014)
+    return cli
+
+
+def _add_p014(cli: Cli) -> None:
     cli.ok(
         "patient",
         "add",
@@ -211,4 +311,3 @@ def p014(cli: Cli) -> Cli:
         "--task",
         "7",
     )
-    return cli

@@ -125,5 +125,7 @@ def test_erasure_and_import_cannot_be_undone(p014: Cli) -> None:
 
 def test_nothing_to_undo(cli: Cli) -> None:
     cli.make_room()
+    cli.ok("patient", "add", "P1")  # a database exists only once something was stored
+    cli.ok("undo", "--yes")
     result = cli("undo", "--yes")
     assert result.exit_code == 1 and "nothing to undo" in result.stderr

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from tests.conftest import Cli
+from tests.conftest import FIXED_TODAY, Cli, Snapshots
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+TOMORROW = (FIXED_TODAY + timedelta(days=1)).isoformat()  # test_future_or_before_care_date
 RATED = ("--bond", "7", "--goal", "7", "--task", "7")  # a complete, valid rating set
 FREE_DAY = "2026-03-03"  # no P014 rating stored on this day (the fixture uses 2026-02-02)
 
@@ -33,18 +33,23 @@ FREE_DAY = "2026-03-03"  # no P014 rating stored on this day (the fixture uses 2
 
 
 @pytest.fixture
-def clinic(p014: Cli) -> Cli:
+def clinic(p014: Cli, snapshots: Snapshots) -> Cli:
     """P014 (since 2026-01-01) with goal 1, task 1, sessions 1 (patient) and 2 (therapist),
-    both on 2026-02-02; and P020 (since 2026-03-01) with goal 2."""
-    p014.ok("patient", "add", "P020", "--since", "2026-03-01")
-    p014.ok("goal", "add", "P020", "Sleep through the night")
-    p014.ok("session", "add", "P014", "--date", "2026-02-02", "--rater", "therapist", *RATED)
+    both on 2026-02-02; and P020 (since 2026-03-01) with goal 2. (Made by these commands
+    once per test process and day, then copied: `Snapshots` in conftest.py.)"""
+    snapshots.give(p014, "bad-input clinic", add_p020)
     # Sanity: the ids the cases below rely on.
     assert [(row[0], row[1]) for row in p014.rows("patient")] == [(1, "P014"), (2, "P020")]
     assert [row[0] for row in p014.rows("goal")] == [1, 2]
     assert [row[0] for row in p014.rows("task")] == [1]
     assert [row[0] for row in p014.rows("session_rating")] == [1, 2]
     return p014
+
+
+def add_p020(p014: Cli) -> None:
+    p014.ok("patient", "add", "P020", "--since", "2026-03-01")
+    p014.ok("goal", "add", "P020", "Sleep through the night")
+    p014.ok("session", "add", "P014", "--date", "2026-02-02", "--rater", "therapist", *RATED)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -540,7 +545,7 @@ def test_malformed_date(clinic: Cli, args: Args, needles: Needles, input: str | 
 
 @pytest.mark.parametrize(("args", "needles", "input"), IMPOSSIBLE_DATES)
 def test_future_or_before_care_date(
-    clinic: Cli, args: Args, needles: Needles, input: str | None
+    fixed_today: date, clinic: Cli, args: Args, needles: Needles, input: str | None
 ) -> None:
     assert_refused(clinic, args, needles, input)
 

@@ -77,10 +77,10 @@ def test_streamed_period_flags_equal_the_pure_path(history: History, start: int,
     assert streamed == period_flags(history, RULES, since, until)
 
 
-def test_caseload_flags_equal_each_patients_flags(cli: Cli) -> None:
+def test_caseload_flags_equal_each_patients_flags(fixed_today: date, cli: Cli) -> None:
     cli.make_room()
     values = {"A": [9, 9, 9, 4], "B": [8, 7.5, 7, 6, 5.5, 5], "C": [8, 8, 8, 3.5, 8]}
-    today = date.today()
+    today = fixed_today
     for code, series in values.items():
         cli.ok("patient", "add", code)
         for week, value in enumerate(series):

@@ -245,6 +245,7 @@ def test_a_missing_or_wrong_key_is_one_line_and_leaves_the_file_byte_identical(
     assert files_of(folder) == before
 
 
+@pytest.mark.slow  # many real processes (~7 s of CPU)
 def test_the_key_never_appears_even_with_debug(encrypted: KeyCli) -> None:
     db = encrypted.db_path
     salt = db.read_bytes()[:16]
@@ -385,7 +386,8 @@ def test_a_schema_upgrade_of_an_encrypted_database_keeps_its_copy_encrypted(
     shutil.copy(ROOT / "tests" / "fixtures" / "schema-0001.db", old)
     db = tmp_path / "alliance.db"
     db.touch(mode=0o600)
-    cipher.export(old, db, encrypt=True, passphrase=KEY)
+    with closing(cipher.connect(old, read_only=True, sqlcipher=True)) as source:
+        cipher.export(source, db, encrypt=True, passphrase=KEY)
     monkeypatch.setenv(cipher.KEY_ENV, KEY)
     KeyCli(db).ok("patient", "list")
     (copy,) = tmp_path.glob("alliance.db.pre-*.bak")
@@ -492,16 +494,27 @@ def test_without_sqlcipher_an_encrypted_file_is_refused_clearly(
 def test_encrypt_refuses_a_database_another_process_has_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Another process, not a connection of this one: POSIX locks never conflict within
+    a process, and encrypt holds the file through SQLCipher's own copy of SQLite."""
     cli = make_plain(tmp_path)
     monkeypatch.setenv(cipher.KEY_ENV, KEY)
-    other = sqlite3.connect(cli.db_path)
+    holder = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+        " c.execute('SELECT count(*) FROM patient').fetchall(); print('open', flush=True);"
+        " sys.stdin.read()"
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-c", holder, str(cli.db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        other.execute("SELECT count(*) FROM patient").fetchall()
-        monkeypatch.setattr("alliance_cli.services.backup.BUSY_TIMEOUT_SECONDS", 0.2)
+        assert other.stdout is not None and other.stdout.readline() == "open\n"
         monkeypatch.setattr("alliance_cli.store.engine.BUSY_TIMEOUT_SECONDS", 0.2)
         result = cli("encrypt", "--yes")
     finally:
-        other.close()
+        other.communicate(timeout=60)
     assert result.exit_code == 4
     assert "in use by another process" in one_error_line(result)
     assert cli.db_path.read_bytes().startswith(SQLITE_HEADER)

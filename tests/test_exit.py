@@ -91,6 +91,33 @@ def test_output_that_cannot_be_written_is_an_error_not_a_silent_loss(db: Path, f
     assert done.stderr == "error: could not write the output (No space left on device)\n"
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "P014"),
+        ("export", "P014", "--format", "json"),
+        ("export", "P014", "--format", "csv"),
+        ("export", "P014", "--format", "fhir"),
+        ("export", "--all", "--format", "json"),
+        ("export", "--all", "--format", "csv"),
+        ("session", "list", "P014", "--format", "json"),
+        ("session", "list", "P014", "--format", "csv"),
+    ],
+    ids=" ".join,
+)
+def test_every_export_format_on_a_full_disk_is_an_error(db: Path, args: tuple[str, ...]) -> None:
+    """Exports are written in one piece: the same one line and status 1 as a listing.
+    (A write cut short part-way, not only refused: tests/test_trust_roundtrip.py.)"""
+    added = alliance(db, "session", "add", "P014", "--date", "2026-02-02", "--bond", "5",
+                     "--goal", "5", "--task", "4", "--note", "fine")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    with open("/dev/full", "w") as full:
+        done = alliance(db, *args, stdout=full.fileno())
+    assert done.returncode == 1
+    assert done.stderr == "error: could not write the output (No space left on device)\n"
+
+
 def test_a_reader_that_went_away_ends_the_command_quietly(db: Path) -> None:
     """`alliance ... | head -0`: no traceback, no 'Exception ignored', status 0."""
     read_end, write_end = os.pipe()

@@ -47,7 +47,7 @@ def test_wal_and_shm_files_follow_the_database_mode(tmp_path: Path) -> None:
 
     old = os.umask(0o022)
     try:
-        db = open_database(resolve_database(str(tmp_path / "clinic.db")))
+        db = open_database(resolve_database(str(tmp_path / "clinic.db")), create=True)
         try:
             with db.write() as session:
                 session.connection().exec_driver_sql("CREATE TABLE scratch (x)")

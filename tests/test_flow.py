@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -39,10 +40,20 @@ SESSION_KEYS = {
     "note",
 }
 GOAL_KEYS = {"id", "patient", "text", "proposed_by", "status", "target", "created", "reviews"}
-TASK_KEYS = {"id", "patient", "goal_id", "text", "status", "due", "reviews"}
+TASK_KEYS = {
+    "id",
+    "patient",
+    "goal_id",
+    "text",
+    "status",
+    "due",
+    "created",
+    "status_changed",
+    "reviews",
+}
 
 
-def test_readme_flow_stores_everything_and_reports_changes(cli: Cli) -> None:
+def test_readme_flow_stores_everything_and_reports_changes(fixed_today: date, cli: Cli) -> None:
     cli.make_room()
     added = cli.ok(
         "patient",
@@ -116,7 +127,7 @@ def test_readme_flow_stores_everything_and_reports_changes(cli: Cli) -> None:
     assert sessions[1] == {
         "id": 2,
         "patient": "P014",
-        "date": date.today().isoformat(),
+        "date": fixed_today.isoformat(),
         "rater": "patient",
         "instrument": "quick",
         "bond": 8.0,
@@ -135,10 +146,10 @@ def test_readme_flow_stores_everything_and_reports_changes(cli: Cli) -> None:
             "status": "active",
             "since": "2026-09-01",
             "sessions": 2,
-            "last_session": date.today().isoformat(),
+            "last_session": fixed_today.isoformat(),
             "instrument": "quick",
             "latest": {
-                "date": date.today().isoformat(),
+                "date": fixed_today.isoformat(),
                 "rater": "patient",
                 "instrument": "quick",
                 "bond": 8.0,
@@ -158,7 +169,7 @@ def test_readme_flow_stores_everything_and_reports_changes(cli: Cli) -> None:
     assert goals[0]["target"] == "2027-01-31"
     tasks = json.loads(cli.ok("task", "list", "P014", "--format", "json").stdout)
     assert set(tasks[0]) == TASK_KEYS and tasks[0]["goal_id"] == 1
-    assert tasks[0]["reviews"] == [{"date": date.today().isoformat(), "adherence": "partly"}]
+    assert tasks[0]["reviews"] == [{"date": fixed_today.isoformat(), "adherence": "partly"}]
 
     table = cli.ok("session", "list", "P014").stdout
     assert "felt unheard about pain" in table and "\x1b[" not in table
@@ -274,13 +285,13 @@ def test_rename_keeps_history(p014: Cli) -> None:
     assert sessions[0]["patient"] == "P015"
 
 
-def test_goal_and_task_status_and_edit(p014: Cli) -> None:
+def test_goal_and_task_status_and_edit(fixed_today: date, p014: Cli) -> None:
     p014.ok("goal", "status", "1", "achieved", "--note", "ran 5 km")
     assert json.loads(p014.ok("goal", "list", "P014", "--format", "json").stdout) == []
     goals = json.loads(p014.ok("goal", "list", "P014", "--all", "--format", "json").stdout)
     assert goals[0]["status"] == "achieved"
     review = [str(value) for value in p014.rows("goal_review")[0][2:]]
-    assert review == [date.today().isoformat(), "achieved", "ran 5 km"]
+    assert review == [fixed_today.isoformat(), "achieved", "ran 5 km"]
     p014.ok("goal", "edit", "1", "--text", "Run 10 km", "--target", "2027-06-01")
     p014.ok("task", "status", "1", "completed")
     p014.ok("task", "edit", "1", "--text", "Hip exercises, daily")
@@ -381,7 +392,9 @@ def test_where_does_not_create_a_database(cli: Cli) -> None:
     assert not cli.db_path.exists()
 
 
-def test_demo_writes_a_separate_synthetic_caseload(cli: Cli, isolated_home) -> None:  # type: ignore[no-untyped-def]
+def test_demo_writes_a_separate_synthetic_caseload(
+    fixed_today: date, cli: Cli, isolated_home: Path
+) -> None:
     result = cli("demo", db=False)
     assert result.exit_code == 0, result.stderr
     demo_db = isolated_home / ".local" / "share" / "alliance" / "demo.db"
@@ -391,7 +404,7 @@ def test_demo_writes_a_separate_synthetic_caseload(cli: Cli, isolated_home) -> N
     patients = json.loads(demo.ok("patient", "list", "--all", "--format", "json").stdout)
     assert len(patients) == 6
     stopped = [
-        p for p in patients if p["last_session"] < (date.today() - timedelta(weeks=4)).isoformat()
+        p for p in patients if p["last_session"] < (fixed_today - timedelta(weeks=4)).isoformat()
     ]
     assert len(stopped) == 1
     decline = json.loads(demo.ok("session", "list", "D02", "--format", "json").stdout)

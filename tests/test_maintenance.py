@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path, PurePosixPath
 
@@ -26,16 +27,17 @@ from tests.conftest import Cli
 pytestmark = pytest.mark.sqlite_only  # these tests are about the SQLite file itself
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SNAPSHOTS = 5  # copies taken while another process writes
 
 
-# Another process writing in WAL mode: each transaction adds the two halves of tick n.
+# Another process writing in WAL mode until the file argv[2] exists: each transaction adds
+# the two halves of tick n. It prints how many ticks it wrote.
 WRITER = """
-import sqlite3, sys, time
+import os, sqlite3, sys
 conn = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
 conn.execute("PRAGMA journal_mode = WAL")
-end = time.monotonic() + float(sys.argv[2])
 n = 0
-while time.monotonic() < end:
+while not os.path.exists(sys.argv[2]):
     n += 1
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("INSERT INTO tick (n, half) VALUES (?, 0)", (n,))
@@ -72,6 +74,14 @@ def integrity(path: Path) -> list[tuple[object, ...]]:
 def tick_count(db: Path) -> int:
     with closing(sqlite3.connect(db)) as conn:
         return int(conn.execute("SELECT count(*) FROM tick").fetchone()[0])
+
+
+def wait_for(happened: Callable[[], bool], what: str, seconds: float = 120) -> None:
+    """Wait until `happened()`; the time limit is only a safety net against a hang."""
+    deadline = time.monotonic() + seconds
+    while not happened():
+        assert time.monotonic() < deadline, f"{what} (waited {seconds:g} s)"
+        time.sleep(0.01)
 
 
 def add_session(cli: Cli, day: str, value: str) -> None:
@@ -267,30 +277,34 @@ def test_backup_while_another_process_writes_is_a_consistent_snapshot(
     with closing(sqlite3.connect(p014.db_path)) as conn:
         conn.execute("CREATE TABLE tick (n INTEGER NOT NULL, half INTEGER NOT NULL)")
         conn.commit()
+    stop = tmp_path / "stop-writing"
     writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(p014.db_path), "3"],
+        [sys.executable, "-c", WRITER, str(p014.db_path), str(stop)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     backups: list[Path] = []
     try:
-        deadline = time.monotonic() + 30
-        while not tick_count(p014.db_path) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        # the first copy from a separate `alliance backup` process, then in-process ones
+        wait_for(lambda: tick_count(p014.db_path) > 0, "the writer never wrote")
+        # the first copy from a separate `alliance backup` process, then in-process ones,
+        # all while the writer goes on writing
         first = run_alliance(p014.db_path, "backup", str(tmp_path / "snap-0.db"))
         assert first.returncode == 0, first.stderr
         backups.append(Path(first.stdout.strip()))
-        while writer.poll() is None and len(backups) < 25:
+        while len(backups) < SNAPSHOTS:
+            assert writer.poll() is None, "the writer stopped before it was told to"
             dest = tmp_path / f"snap-{len(backups)}.db"
             p014.ok("backup", str(dest))
             backups.append(dest)
+        # and the writer writes on after the copies, so that none of them saw its last tick
+        copied = tick_count(backups[-1])
+        wait_for(lambda: tick_count(p014.db_path) > copied, "the writer stopped writing")
     finally:
+        stop.touch()
         out, err = writer.communicate(timeout=60)
     assert writer.returncode == 0, err
     written = int(out)
-    assert len(backups) >= 2
 
     counts = []
     for backup in backups:
@@ -546,10 +560,13 @@ def test_doctor_finds_broken_links_and_an_old_schema(cli: Cli) -> None:
 
 
 def test_doctor_without_a_database_reports_it_and_creates_nothing(cli: Cli) -> None:
+    """Nothing to check is an error (exit 4, one line), not a list of findings."""
     cli.db_path.parent.mkdir(mode=0o700)
     result = cli("doctor")
-    assert result.exit_code == 1
-    assert "there is no database" in result.stdout
+    assert result.exit_code == 4
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert f"there is no database at {cli.db_path}" in result.stderr
     assert listing(cli.db_path.parent) == []
 
 

@@ -86,7 +86,7 @@ def test_models_match_the_migrated_schema(tmp_path: Path) -> None:
     from alliance_cli.store import models  # noqa: F401
     from alliance_cli.store.engine import open_database
 
-    db = open_database(resolve_database(str(tmp_path / "fresh.db")))
+    db = open_database(resolve_database(str(tmp_path / "fresh.db")), create=True)
     try:
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection)

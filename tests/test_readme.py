@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,10 @@ def test_the_tour_has_commands() -> None:
 
 @pytest.mark.sqlite_only  # the tour backs up and restores the SQLite file
 def test_every_tour_command_runs_in_order(
-    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    fixed_today: date, cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """As of the fixed day: the tour's dates (2026-11-13, `yesterday`, `--days 7`) are
+    meant for a reader around then, and a session date in the future is refused."""
     import shutil
 
     monkeypatch.setenv("ALLIANCE_DB", str(tmp_path / "tour.db"))
@@ -66,6 +69,17 @@ def test_ci_runs_the_readme_test_command() -> None:
     (command,) = [b.strip() for b in sh_blocks("Run the tests (one command)")]
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert command in ci_lines
+
+
+def test_ci_runs_the_slow_tier_the_readme_names() -> None:
+    """The README says how to run the tests its command leaves out (marked `slow`), and
+    CI runs them that way."""
+    section = README.split("## Run the tests (one command)\n", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"`(python -m pytest [^`]*-m slow)`", section)
+    assert commands, "the README names the command of the slow tier"
+    ci = (ROOT / ".ci" / "run").read_text()
+    for command in commands:
+        assert command in ci, command
 
 
 def test_ci_checks_the_readme_install_command() -> None:

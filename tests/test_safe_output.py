@@ -23,7 +23,7 @@ import typer.testing
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from alliance_cli.render.formats import FORMULA_PREFIXES, csv_cell, to_json
+from alliance_cli.render.formats import FORMULA_PREFIXES, csv_cell, csv_value, to_json
 from alliance_cli.render.safe_text import keep_newlines, one_line, printable
 from tests.conftest import Cli
 
@@ -167,14 +167,34 @@ def test_escaping_is_idempotent(text: str) -> None:
         "-5 kg",
         "-",
         "@SUM(A1:A9)",
-        "\tx",
-        "\rx",
         "=cmd|' /C calc'!A0",
+        "'=already quoted",
+        "''tis",
     ],
 )
 def test_formula_cells_get_a_leading_quote(text: str) -> None:
-    # control characters (the leading tab or CR) are then escaped as everywhere else
-    assert csv_cell(text) == "'" + text.replace("\t", "\\t").replace("\r", "\\x0d")
+    assert csv_cell(text) == "'" + text
+    assert csv_value(csv_cell(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        ("\tx", "\\x09x"),  # escaped, the cell starts with a backslash: nothing to run
+        ("\rx", "\\x0dx"),
+        ("a\x1b[31mb", "a\\x1b[31mb"),
+        ("\u202eevil", "\\u202eevil"),
+        ("C:\\temp\\new", "C:\\temp\\new"),  # a backslash that escapes nothing stays
+        ("\\x1b", "\\\\x1b"),  # one that would read as an escape is doubled
+        ("\\\x1b", "\\\\\\x1b"),
+        ("two\nlines", "two\nlines"),
+        ("'tis", "'tis"),  # a quote that no guard could have added stays
+        ("'", "'"),
+    ],
+)
+def test_control_characters_and_ambiguous_backslashes_are_escaped(text: str, cell: str) -> None:
+    assert csv_cell(text) == cell
+    assert csv_value(cell) == text
 
 
 @pytest.mark.parametrize("text", ["plain", "1+1", "a=b", "x-y", "mail@example.org", "[red]x[/]"])
@@ -201,14 +221,14 @@ def test_numbers_dates_and_lists_are_not_prefixed(value: Any, cell: str) -> None
     assert csv_cell(value) == cell
 
 
-@given(risky_text)
-def test_csv_cell_either_keeps_or_defuses_text(text: str) -> None:
+@given(st.one_of(risky_text, st.text(), st.text(st.sampled_from("\\xu0aF'=\t\r\n\x1b"))))
+def test_csv_cell_is_safe_and_csv_value_gives_the_text_back(text: str) -> None:
     cell = csv_cell(text)
-    if text.startswith(FORMULA_PREFIXES):
-        assert cell == "'" + keep_newlines(text)
-    else:
-        assert cell == keep_newlines(text)
+    assert csv_value(cell) == text
     assert not cell.startswith(FORMULA_PREFIXES)
+    assert leaks(cell, allowed="\n") == []
+    if not text.startswith(FORMULA_PREFIXES) and "\\" not in text and "'" not in text[:1]:
+        assert cell == keep_newlines(text).replace("\\t", "\\x09")
 
 
 @given(st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False)))
@@ -565,6 +585,7 @@ def storable(text: str) -> bool:
     return "\x00" not in text and text.strip() != "" and not SURROGATE.search(text)
 
 
+@pytest.mark.slow  # a long property run through the real CLI
 @settings(
     max_examples=40,
     deadline=None,

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import FIXED_TODAY, Cli
 
-# Five weekly sessions ending today, so that no-contact never fires by accident.
-WEEKS = [(date.today() - timedelta(weeks=4 - week)).isoformat() for week in range(5)]
+# Five weekly sessions ending today (the fixed day of the `clinic` fixture), so that
+# no-contact never fires by accident.
+WEEKS = [(FIXED_TODAY - timedelta(weeks=4 - week)).isoformat() for week in range(5)]
 
 
 def rate_quick(cli: Cli, code: str, values: list[float], rater: str = "patient") -> None:
@@ -38,7 +39,7 @@ def rate_quick(cli: Cli, code: str, values: list[float], rater: str = "patient")
 
 
 @pytest.fixture
-def clinic(cli: Cli) -> Cli:
+def clinic(fixed_today: date, cli: Cli) -> Cli:
     cli.make_room()
     return cli
 
@@ -265,7 +266,8 @@ def test_trend_on_a_terminal_is_in_colour_and_no_color_turns_it_off(tmp_path: Pa
     db = tmp_path / "pty.db"
     base = [sys.executable, "-m", "alliance_cli", "--db", str(db)]
     subprocess.run([*base, "patient", "add", "T3"], check=True, capture_output=True)
-    for when, value in zip(WEEKS, ["8", "6", "9"], strict=False):
+    # Real processes see the real date: past dates, which a trend chart draws alike any day.
+    for when, value in (("2026-03-02", "8"), ("2026-03-09", "6"), ("2026-03-16", "9")):
         subprocess.run(
             [
                 *base,

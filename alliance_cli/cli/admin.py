@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from alliance_cli.cli.common import FormatOption, OutputFormat, database
+from alliance_cli.cli.common import FormatOption, OutputFormat, database, state
 from alliance_cli.render.console import message
 
 app = typer.Typer(
@@ -17,11 +17,21 @@ app = typer.Typer(
 RoleArgument = Annotated[str, typer.Argument(metavar="ROLE", help="An existing login role.")]
 
 
+def _refuse_a_sqlite_file(ctx: typer.Context, what: str) -> None:
+    """On a SQLite file `admin` has nothing to do, whether the file exists or not."""
+    location = state(ctx).location()
+    if location.path is not None:
+        from alliance_cli.services.admin import not_postgres
+
+        raise not_postgres(location, what)
+
+
 @app.command("grant-clinician")
 def grant_clinician(ctx: typer.Context, role: RoleArgument) -> None:
     """Let ROLE keep its own caseload (it sees only its own patients)."""
     from alliance_cli.services.admin import grant
 
+    _refuse_a_sqlite_file(ctx, "admin grant-clinician")
     with database(ctx) as db:
         grant(db, role, "clinician")
     message(f"{role} is a clinician: it reads and writes its own caseload only.")
@@ -32,6 +42,7 @@ def grant_supervisor(ctx: typer.Context, role: RoleArgument) -> None:
     """Let ROLE read every clinician's caseload (`--all-clinicians`)."""
     from alliance_cli.services.admin import grant
 
+    _refuse_a_sqlite_file(ctx, "admin grant-supervisor")
     with database(ctx) as db:
         grant(db, role, "supervisor")
     message(f"{role} is a supervisor: it reads every caseload.")
@@ -44,6 +55,7 @@ def roles(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
     from alliance_cli.render.tables import Column, print_table
     from alliance_cli.services.admin import members
 
+    _refuse_a_sqlite_file(ctx, "admin roles")
     with database(ctx) as db:
         found = members(db)
     rows = [{"role": m.role, "kinds": list(m.kinds)} for m in found]

@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from alliance_cli.errors import ExitCode
+from alliance_cli.errors import ExitCode, OutputLost
 
 PRIVATE_UMASK = 0o077
 
@@ -31,6 +31,18 @@ def run(argv: list[str] | None = None) -> int:
     """Answer one command line (default: this process's) and give its exit status."""
     args = sys.argv[1:] if argv is None else argv
     os.umask(PRIVATE_UMASK)
+    from alliance_cli.render.console import guard_stdout
+
+    guard_stdout()  # from here on, output is written whole or the command fails
+    try:
+        return _answer(args)
+    except OutputLost as lost:  # the fast paths (and --debug) have no error boundary
+        if sys.stderr is not None:
+            print(f"error: {lost}", file=sys.stderr)
+        return ExitCode.ERROR
+
+
+def _answer(args: list[str]) -> int:
     from alliance_cli.cli.fast_paths import answer
 
     exit_code = answer(args, os.environ)
@@ -75,6 +87,10 @@ def leave(status: int) -> NoReturn:
             sys.stdout.flush()
     except BrokenPipeError:
         pass  # the reader went away (`alliance ... | head`): as in the error boundary, quietly
+    except OutputLost as lost:  # a full disk or a size limit met by the last of the output
+        if sys.stderr is not None:
+            print(f"error: {lost}", file=sys.stderr)
+        status = status or ExitCode.ERROR
     except OSError as error:
         reason = os.strerror(error.errno) if error.errno else "failed"
         if sys.stderr is not None:

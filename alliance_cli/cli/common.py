@@ -95,13 +95,19 @@ def state(ctx: typer.Context) -> AppState:
 
 
 @contextmanager
-def database(ctx: typer.Context) -> Iterator[Database]:
-    """The database chosen by --db / ALLIANCE_DB / default, opened and migrated."""
+def database(ctx: typer.Context, *, create: bool = False) -> Iterator[Database]:
+    """The database chosen by --db / ALLIANCE_DB / default, opened and migrated.
+
+    A missing database is an error (`DatabaseMissing`, exit 4) unless `create` is given:
+    only commands that can store something into a new database pass it, so a report
+    over a mistyped path never answers with an empty "all clear".
+    """
     from alliance_cli.store.engine import open_database
 
     current = state(ctx)
     db = open_database(
         current.location(),
+        create=create,
         clinician=current.clinician(),
         explicit_clinician=current.clinician_option is not None,
     )
@@ -136,6 +142,26 @@ def to_date(value: str | None, what: str) -> date | None:
     return None if value is None else parse_date(value, today(), what=what)
 
 
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="The report as it would have been on DATE: nothing dated later is used.",
+    ),
+]
+
+
+def report_day(as_of: str | None) -> date:
+    """The day a report is made as of: today, or an earlier day (`--as-of`) to make a past
+    report again; a later one is refused, as what has not happened cannot be reported."""
+    from alliance_cli.domain.dates import check_not_future
+
+    day = to_date(as_of, "--as-of") or today()
+    check_not_future(day, today(), what="--as-of")
+    return day
+
+
 def text_or_none(value: str | None, what: str) -> str | None:
     """Optional free text: NUL refused, blank means none."""
     return optional_text(value, what)
@@ -145,15 +171,36 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
+def ask(question: str) -> str | None:
+    """One line typed at the terminal (the question on stderr); None at end of input.
+
+    Every prompt reads through here. Ctrl-C is left to the error boundary (cli/root.py),
+    which exits 130 ("interrupted"): Typer's prompt and confirm turn Ctrl-C and Ctrl-D
+    into the same Abort, so an interrupted prompt used to end as a refusal (exit 1).
+    """
+    try:
+        sys.stderr.write(one_line(question) + ": ")
+        sys.stderr.flush()
+        return input()
+    except EOFError:
+        sys.stderr.write("\n")  # Ctrl-D leaves the cursor after the question
+        return None
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")  # the terminal echoed ^C without ending the line
+        raise
+
+
 def confirm(question: str, *, yes: bool, refusal: str) -> None:
     """Ask before something irreversible; without a terminal, require --yes."""
     if yes:
         return
     if not stdin_is_terminal():
         raise Cancelled(refusal, "pass --yes to confirm when not on a terminal")
-    try:
-        agreed = typer.confirm(one_line(question), default=False, err=True)
-    except (EOFError, typer.Abort):
-        agreed = False
-    if not agreed:
-        raise Cancelled("nothing was changed")
+    while True:
+        answer = ask(f"{question} [y/N]")
+        reply = "" if answer is None else answer.strip().lower()
+        if reply in ("y", "yes"):
+            return
+        if answer is None or reply in ("", "n", "no"):
+            raise Cancelled("nothing was changed")
+        sys.stderr.write("Answer y or n.\n")

@@ -9,11 +9,12 @@ import typer
 
 from alliance_cli.cli.common import (
     AllCliniciansOption,
+    AsOfOption,
     FormatOption,
     OutputFormat,
     database,
+    report_day,
     settings,
-    today,
 )
 from alliance_cli.cli.completion import complete_code
 from alliance_cli.render.console import message
@@ -41,25 +42,32 @@ def flags(
     history: Annotated[
         bool, typer.Option("--history", help="Every flag every session ever raised.")
     ] = False,
+    as_of: AsOfOption = None,
     all_clinicians: AllCliniciansOption = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Show what needs attention now: low scores, drops, declines, ruptures, discrepancies,
-    early risk, no contact and missed tasks."""
+    early risk, no contact and missed tasks. --as-of DATE shows what needed attention on
+    DATE (later sessions and reviews ignored, no contact counted to DATE)."""
     from alliance_cli.domain.flags import filter_severity
     from alliance_cli.render import views
     from alliance_cli.services.flags import caseload_flags, patient_flags
 
+    day = report_day(as_of)
     config = settings(ctx)
     with database(ctx) as db:
         if code is None:
-            found = caseload_flags(
-                db, config, today(), history=history, all_clinicians=all_clinicians
-            )
+            found = caseload_flags(db, config, day, history=history, all_clinicians=all_clinicians)
         else:
-            found = patient_flags(db, code, config, today(), history=history)
+            found = patient_flags(db, code, config, day, history=history)
     found = filter_severity(found, severity.value if severity else None)
     if not found and fmt == OutputFormat.table:
-        message("No flags: nothing needs attention." if not history else "No flags ever raised.")
+        when = day.isoformat()
+        if history:
+            message("No flags ever raised." if as_of is None else f"No flags raised by {when}.")
+        elif as_of is None:
+            message("No flags: nothing needs attention.")
+        else:
+            message(f"No flags: nothing needed attention on {when}.")
         return
     views.flag_table(found, fmt.value, clinicians=all_clinicians and code is None)

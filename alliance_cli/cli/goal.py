@@ -51,15 +51,27 @@ def add(
         ProposedBy, typer.Option("--by", help="Who proposed it: patient, therapist or joint.")
     ] = ProposedBy.joint,
     target: TargetOption = None,
+    when: Annotated[
+        str,
+        typer.Option("--date", metavar="DATE", help="When the goal was set (default today)."),
+    ] = "today",
 ) -> None:
     """Add a goal; prints the new goal's id."""
     from alliance_cli.services.goals import add_goal
 
     goal_text = required_text(text, "goal text")
     target_date = to_date(target, "--target")
+    on = to_date(when, "--date")
+    assert on is not None
     with database(ctx) as db:
         goal = add_goal(
-            db, code, goal_text, proposed_by=by.value, target=target_date, today=today()
+            db,
+            code,
+            goal_text,
+            proposed_by=by.value,
+            target=target_date,
+            on=on,
+            today=today(),
         )
     out(str(goal.id))
     message(f"Added goal {goal.id} for {goal.patient}.")
@@ -92,13 +104,20 @@ def status(
     goal_id: GoalIdArgument,
     new_status: Annotated[GoalStatus, typer.Argument(metavar="achieved|dropped|active")],
     note: Annotated[str | None, typer.Option("--note", help="What the review found.")] = None,
+    when: Annotated[
+        str, typer.Option("--date", metavar="DATE", help="Review date (default today).")
+    ] = "today",
 ) -> None:
     """Review a goal: mark it achieved, dropped or active again."""
     from alliance_cli.services.goals import set_goal_status
 
     review_note = text_or_none(note, "note")
+    on = to_date(when, "--date")
+    assert on is not None
     with database(ctx) as db:
-        goal = set_goal_status(db, goal_id, new_status.value, note=review_note, today=today())
+        goal = set_goal_status(
+            db, goal_id, new_status.value, note=review_note, on=on, today=today()
+        )
     message(f"Goal {goal.id} of {goal.patient} is {goal.status}.")
 
 
@@ -109,17 +128,28 @@ def edit(
     text: Annotated[str | None, typer.Option("--text", help="New wording.")] = None,
     target: TargetOption = None,
     by: Annotated[ProposedBy | None, typer.Option("--by", help="Who proposed it.")] = None,
+    when: Annotated[
+        str | None,
+        typer.Option("--date", metavar="DATE", help="Correct when the goal was set."),
+    ] = None,
 ) -> None:
-    """Reword a goal or change its target date."""
+    """Reword a goal, change its target date, or correct when it was set."""
     from alliance_cli.errors import InvalidInput
     from alliance_cli.services.goals import edit_goal
 
-    if text is None and target is None and by is None:
-        raise InvalidInput("nothing to change", "give --text, --target or --by")
+    if text is None and target is None and by is None and when is None:
+        raise InvalidInput("nothing to change", "give --text, --target, --by or --date")
     new_text = None if text is None else required_text(text, "goal text")
     target_date = to_date(target, "--target")
+    created = to_date(when, "--date")
     with database(ctx) as db:
         goal = edit_goal(
-            db, goal_id, text=new_text, target=target_date, proposed_by=by.value if by else None
+            db,
+            goal_id,
+            text=new_text,
+            target=target_date,
+            proposed_by=by.value if by else None,
+            created=created,
+            today=today(),
         )
     message(f"Updated goal {goal.id} of {goal.patient}.")

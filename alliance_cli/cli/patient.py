@@ -21,10 +21,13 @@ from alliance_cli.cli.common import (
     to_date,
     today,
 )
+from alliance_cli.domain.dates import check_not_future
 from alliance_cli.domain.text import check_code
 from alliance_cli.render.console import message
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from alliance_cli.domain.trends import TrendData
     from alliance_cli.services.patients import PatientDetails
 
@@ -77,7 +80,7 @@ def _details(
 
     return PatientDetails(
         name=_keep_empty(name, "name"),
-        since=to_date(since, "--since"),
+        since=_start_of_care(since),
         expectations=_keep_empty(expectations, "expectations"),
         beliefs=_keep_empty(beliefs, "beliefs"),
         emotional_state=_keep_empty(emotional_state, "emotional state"),
@@ -85,6 +88,15 @@ def _details(
         note=_keep_empty(note, "note"),
         instrument=None if instrument is None else settings(ctx).instrument(instrument).name,
     )
+
+
+def _start_of_care(value: str | None) -> date | None:
+    """--since, which cannot lie in the future: stored, it would refuse every session
+    until that day."""
+    since = to_date(value, "--since")
+    if since is not None:
+        check_not_future(since, today(), what="start of care")
+    return since
 
 
 def _keep_empty(value: str | None, what: str) -> str | None:
@@ -115,8 +127,9 @@ def add(
     details = _details(
         name, since, expectations, beliefs, emotional_state, social_context, note, instrument, ctx
     )
-    with database(ctx) as db:
-        profile = add_patient(db, check_code(code), details)
+    checked = check_code(code)  # before a new database is created for it
+    with database(ctx, create=True) as db:
+        profile = add_patient(db, checked, details)
     message(f"Added patient {profile.code}.")
     if fmt == TextFormat.json:
         views.profile(profile, fmt.value)

@@ -16,6 +16,7 @@ from alliance_cli.cli.common import (
     TextFormat,
     TextFormatOption,
     YesOption,
+    ask,
     confirm,
     database,
     settings,
@@ -34,7 +35,6 @@ from alliance_cli.domain.scoring_input import (
 )
 from alliance_cli.errors import Cancelled, InvalidInput
 from alliance_cli.render.console import message
-from alliance_cli.render.safe_text import one_line
 from alliance_cli.render.values import fmt_score
 
 if TYPE_CHECKING:
@@ -81,14 +81,15 @@ ItemsOption = Annotated[
 
 
 def _prompt_value(question: str, parse: Callable[[str], float]) -> float:
-    """Ask on the terminal until the answer is valid."""
+    """Ask on the terminal until the answer is valid (Ctrl-C: see `ask`)."""
     while True:
+        answer = ask(question)
+        if answer is None:
+            raise Cancelled("no rating given; nothing was stored")
+        if not answer.strip():
+            continue
         try:
-            answer = typer.prompt(one_line(question), err=True)
-        except (EOFError, typer.Abort):
-            raise Cancelled("no rating given; nothing was stored") from None
-        try:
-            return parse(str(answer))
+            return parse(answer)
         except InvalidInput as problem:
             message(str(problem))
 

@@ -54,14 +54,20 @@ def add(
     text: Annotated[str, typer.Argument(help="The task as agreed.")],
     goal: GoalOption = None,
     due: DueOption = None,
+    when: Annotated[
+        str,
+        typer.Option("--date", metavar="DATE", help="When the task was agreed (default today)."),
+    ] = "today",
 ) -> None:
     """Add an agreed task; prints the new task's id."""
     from alliance_cli.services.tasks import add_task
 
     task_text = required_text(text, "task text")
     due_date = to_date(due, "--due")
+    on = to_date(when, "--date")
+    assert on is not None
     with database(ctx) as db:
-        task = add_task(db, code, task_text, goal_id=goal, due=due_date, today=today())
+        task = add_task(db, code, task_text, goal_id=goal, due=due_date, on=on, today=today())
     out(str(task.id))
     message(f"Added task {task.id} for {task.patient}.")
 
@@ -112,12 +118,18 @@ def status(
     ctx: typer.Context,
     task_id: TaskIdArgument,
     new_status: Annotated[TaskStatus, typer.Argument(metavar="active|completed|dropped")],
+    when: Annotated[
+        str,
+        typer.Option("--date", metavar="DATE", help="When its status changed (default today)."),
+    ] = "today",
 ) -> None:
     """Close a task as completed or dropped, or reopen it."""
     from alliance_cli.services.tasks import set_task_status
 
+    on = to_date(when, "--date")
+    assert on is not None
     with database(ctx) as db:
-        task = set_task_status(db, task_id, new_status.value)
+        task = set_task_status(db, task_id, new_status.value, on=on, today=today())
     message(f"Task {task.id} of {task.patient} is {task.status}.")
 
 
@@ -128,14 +140,28 @@ def edit(
     text: Annotated[str | None, typer.Option("--text", help="New wording.")] = None,
     goal: GoalOption = None,
     due: DueOption = None,
+    when: Annotated[
+        str | None,
+        typer.Option("--date", metavar="DATE", help="Correct when the task was agreed."),
+    ] = None,
 ) -> None:
-    """Reword a task, link it to a goal or change its due date."""
+    """Reword a task, link it to a goal, change its due date or correct when it was agreed."""
     from alliance_cli.errors import InvalidInput
     from alliance_cli.services.tasks import edit_task
 
-    if text is None and goal is None and due is None:
-        raise InvalidInput("nothing to change", "give --text, --goal or --due")
+    if text is None and goal is None and due is None and when is None:
+        raise InvalidInput("nothing to change", "give --text, --goal, --due or --date")
     new_text = None if text is None else required_text(text, "task text")
+    due_date = to_date(due, "--due")
+    created = to_date(when, "--date")
     with database(ctx) as db:
-        task = edit_task(db, task_id, text=new_text, due=to_date(due, "--due"), goal_id=goal)
+        task = edit_task(
+            db,
+            task_id,
+            text=new_text,
+            due=due_date,
+            goal_id=goal,
+            created=created,
+            today=today(),
+        )
     message(f"Updated task {task.id} of {task.patient}.")

@@ -28,8 +28,18 @@ def demo(
             "--path", help="Where to write the demo database (default: demo.db in the data dir)."
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Overwrite the file even if it holds more than an untouched demo caseload.",
+        ),
+    ] = False,
 ) -> None:
-    """Write a synthetic caseload to a separate demo database and show it."""
+    """Write a synthetic caseload to a separate demo database and show it.
+
+    An existing file is rewritten only if it holds nothing but a demo caseload that no
+    command has changed (else exit 1, unless --force)."""
     from alliance_cli.paths import DatabaseLocation, default_demo_path, sqlite_url
     from alliance_cli.render import views
     from alliance_cli.services.demo import write_demo
@@ -42,7 +52,7 @@ def demo(
     from alliance_cli.render.progress import progress
 
     with progress("Writing the demo caseload"):
-        db = write_demo(location, real=state(ctx).location())
+        db = write_demo(location, real=state(ctx).location(), force=force)
     try:
         rows = list_patients(db, settings(ctx), today(), include_discharged=True)
     finally:

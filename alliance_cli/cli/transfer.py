@@ -148,7 +148,8 @@ def import_(
 
     kind = fmt or (ImportFormat.json if file.suffix.lower() == ".json" else ImportFormat.csv)
     config = settings(ctx)
-    with database(ctx) as db, progress(f"Importing {file.name}") as tracker:
+    # A dry run writes nothing, so it never creates a database either.
+    with database(ctx, create=not dry_run) as db, progress(f"Importing {file.name}") as tracker:
         run = import_json if kind == ImportFormat.json else import_csv
         report = run(
             db,

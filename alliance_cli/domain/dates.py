@@ -42,3 +42,17 @@ def check_session_date(when: date, today: date, care_since: date | None) -> None
 def check_not_future(when: date, today: date, *, what: str) -> None:
     if when > today:
         raise InvalidInput(f"{what} {when.isoformat()} is in the future")
+
+
+def check_care_date(when: date, today: date, care_since: date | None, *, what: str) -> None:
+    """A goal or task date (set, reviewed, closed) follows the rules of session dates:
+    backfilled, it cannot lie in the future nor before the start of care."""
+    if when > today:
+        raise InvalidInput(
+            f"{what} {when.isoformat()} is in the future", "record it once it has happened"
+        )
+    if care_since is not None and when < care_since:
+        raise InvalidInput(
+            f"{what} {when.isoformat()} is before the start of care ({care_since.isoformat()})",
+            "fix the date, or change --since with `alliance patient edit`",
+        )

@@ -49,15 +49,18 @@ def as_rating(row: Row) -> Rating:
 
 @dataclass(frozen=True)
 class Selection:
-    """Which sessions are judged: `all`, `latest` (each series' last), or a period."""
+    """Which sessions are judged: `all`, `latest` (each series' last), or a period; with
+    `last`, a period also judges each series' last session before it when it has none in
+    it (what is still current at the period's end: one scan serves a whole report)."""
 
     mode: str = ALL
     since: date | None = None
     until: date | None = None
+    last: bool = False
 
 
-def period(since: date, until: date) -> Selection:
-    return Selection("period", since, until)
+def period(since: date, until: date, *, last: bool = False) -> Selection:
+    return Selection("period", since, until, last)
 
 
 @dataclass
@@ -81,14 +84,17 @@ def _judged(series: Sequence[Row], selection: Selection, make: Materialise) -> r
     if not isinstance(dates[0], date):
         # Dates as the driver gave them (SQLite text): parse each distinct one once rather
         # than turn every row into a Rating (a damaged date still raises ValueError).
-        dates = list(map(_iso_date, dates))
-    return range(
-        bisect.bisect_left(dates, selection.since), bisect.bisect_right(dates, selection.until)
-    )
+        dates = list(map(iso_date, dates))
+    end = bisect.bisect_right(dates, selection.until)
+    start = bisect.bisect_left(dates, selection.since, hi=end)
+    if selection.last and start == end and end:
+        return range(end - 1, end)  # no session in the period: the last one before it
+    return range(start, end)
 
 
 @functools.lru_cache(maxsize=8192)
-def _iso_date(text: str) -> date:
+def iso_date(text: str) -> date:
+    """A date as SQLite gives it (ISO text), each distinct one parsed once."""
     return date.fromisoformat(text)
 
 

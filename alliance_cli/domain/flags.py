@@ -8,9 +8,12 @@ the rules are in `flag_rules`, the one-pass scan in `flag_scan`.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
-from operator import attrgetter
+from operator import attrgetter, itemgetter
+from typing import Any
 
 from alliance_cli.domain.flag_model import (
     KINDS,
@@ -28,6 +31,7 @@ from alliance_cli.domain.flag_scan import (
     Row,
     Selection,
     as_rating,
+    iso_date,
     period,
     scan_patient,
 )
@@ -44,11 +48,56 @@ __all__ = [
     "filter_severity",
     "flags_of_session",
     "history_flags",
+    "in_care",
     "no_contact_flag",
     "period_flags",
+    "period_scan",
+    "raised_in_period",
+    "rows_up_to",
     "select_current",
+    "still_open",
     "tasks_missed_flags",
+    "up_to",
 ]
+
+
+def up_to(history: History, day: date) -> History:
+    """The history as it stood at the end of `day`: later ratings and reviews left out, so
+    a report as of a past day never sees what happened after it."""
+    ratings = tuple(r for r in history.ratings if r.date <= day)
+    reviews = tuple(r for r in history.reviews if r[0] <= day)
+    if len(ratings) == len(history.ratings) and len(reviews) == len(history.reviews):
+        return history
+    return replace(history, ratings=ratings, reviews=reviews)
+
+
+def rows_up_to(rows: Sequence[Row], day: date) -> Sequence[Row]:
+    """`up_to` for rows ordered by rater, then date (dates as dates, or ISO text straight
+    from SQLite). Usually nothing is later: each rater's last row tells, and the rows are
+    returned as they are, without copying a caseload's million rows. Otherwise ISO text
+    is parsed, so a damaged date fails (ValueError) instead of being left out unseen."""
+    if not rows:
+        return rows
+    text = not isinstance(rows[0][0], date)
+    bound: Any = day.isoformat() if text else day
+    start = 0
+    while start < len(rows):
+        end = bisect.bisect_right(rows, rows[start][1], lo=start, key=itemgetter(1))
+        if rows[end - 1][0] > bound:
+            if text:
+                return [r for r in rows if iso_date(r[0]) <= day]
+            return [r for r in rows if r[0] <= day]
+        start = end
+    return rows
+
+
+def in_care(status: str, since: date | None, discharged_on: date | None, day: date) -> bool:
+    """Whether a patient was in care at the end of `day`: care had started (when its start
+    is known) and the patient is active now or was discharged after that day. A
+    reactivated patient counts as in care throughout: the earlier discharge is not kept."""
+    if since is not None and since > day:
+        return False
+    return status == "active" or (discharged_on is not None and discharged_on > day)
 
 
 def ordered(ratings: Iterable[Rating]) -> list[Rating]:
@@ -92,6 +141,32 @@ def history_flags(history: History, rules: RuleSet) -> list[Flag]:
     return sorted(set(scan.flags + tasks_missed_flags(history)), key=Flag.sort_key)
 
 
+def period_scan(
+    history: History,
+    rules: RuleSet,
+    since: date,
+    until: date,
+    rows: Sequence[Row],
+    materialise: Materialise = as_rating,
+) -> PatientScan:
+    """One scan for a period report: the sessions in the period, and each series' last
+    session before it (for `still_open`). `rows` must hold nothing dated after `until`
+    (`rows_up_to`): a report only knows what had happened by the end of its period."""
+    selection = period(since, until, last=True)
+    return scan_patient(history.patient, rows, rules, selection, materialise)
+
+
+def raised_in_period(history: History, scan: PatientScan, since: date, until: date) -> list[Flag]:
+    """From a period scan: flags raised by sessions in the period, ruptures repaired in it."""
+    flags = [
+        f
+        for f in scan.flags + tasks_missed_flags(history)
+        if since <= f.date <= until
+        or (f.repaired_on is not None and since <= f.repaired_on <= until)
+    ]
+    return sorted(set(flags), key=Flag.sort_key)
+
+
 def period_flags(
     history: History,
     rules: RuleSet,
@@ -100,19 +175,32 @@ def period_flags(
     rows: Sequence[Row] | None = None,
     materialise: Materialise = as_rating,
 ) -> list[Flag]:
-    """Flags raised by sessions in the period, and ruptures repaired in it.
+    """Flags raised by sessions in the period, and ruptures repaired in it, from what had
+    happened by its end (a rupture repaired after the period is still an alert in it).
 
     `rows` (ordered by rater, date) stand in for `history.ratings` when streaming.
     """
-    source = ordered(history.ratings) if rows is None else rows
-    scan = scan_patient(history.patient, source, rules, period(since, until), materialise)
-    flags = [
+    history = up_to(history, until)
+    source = ordered(history.ratings) if rows is None else rows_up_to(rows, until)
+    scan = period_scan(history, rules, since, until, source, materialise)
+    return raised_in_period(history, scan, since, until)
+
+
+def still_open(
+    history: History, scan: PatientScan, rules: RuleSet, since: date, until: date
+) -> list[Flag]:
+    """Alerts and watch flags raised before the period and still current at its end (an
+    unrepaired rupture of weeks ago, a patient last seen below the cut-off), from a
+    `period_scan` of a history up to `until`: what `current_flags` would have shown on
+    `until`, less what the period raised itself. `no-contact` is left out: a summary lists
+    patients with no contact in a section of its own."""
+    if not history.active:
+        return []
+    return [
         f
-        for f in scan.flags + tasks_missed_flags(history)
-        if since <= f.date <= until
-        or (f.repaired_on is not None and since <= f.repaired_on <= until)
+        for f in select_current(history, scan, rules, until)
+        if f.severity != "info" and f.kind != "no-contact" and f.date < since
     ]
-    return sorted(set(flags), key=Flag.sort_key)
 
 
 def no_contact_flag(history: History, rules: RuleSet, today: date) -> Flag | None:
@@ -141,8 +229,9 @@ def _no_contact(history: History, last: date | None, rules: RuleSet, today: date
 
 
 def select_current(history: History, scan: PatientScan, rules: RuleSet, today: date) -> list[Flag]:
-    """What needs attention now, from a `latest` scan: each rater's latest session, open
-    ruptures of the instrument in use, repairs of the last weeks, no contact, missed tasks.
+    """What needs attention now, from a `latest` scan (or a `period_scan`): each rater's
+    latest session, open ruptures of the instrument in use, repairs of the last weeks, no
+    contact, missed tasks.
 
     `history` gives the patient's reviews, status and start of care (its ratings are not
     read: the scan has seen them).
@@ -173,7 +262,9 @@ def select_current(history: History, scan: PatientScan, rules: RuleSet, today: d
 
 
 def current_flags(history: History, rules: RuleSet, today: date) -> list[Flag]:
-    """What needs attention now (see `select_current`), most severe first."""
+    """What needs attention on `today` (see `select_current`), most severe first, from
+    what had happened by then."""
+    history = up_to(history, today)
     scan = scan_patient(history.patient, ordered(history.ratings), rules, Selection(LATEST))
     return select_current(history, scan, rules, today)
 

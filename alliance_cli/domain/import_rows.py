@@ -3,7 +3,8 @@
 Columns of the CSV import: patient, date, rater, instrument, bond, goal, task, items,
 note (total is accepted and ignored: it is recomputed). `quick` rows are scored from
 bond/goal/task, item instruments from items; the derived columns of the other kind are
-ignored, so a CSV export imports back as it was.
+ignored, so a CSV export imports back as it was. Values arrive as they were exported:
+the CSV reader (services/importer.py) has undone the cell escaping of render/formats.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from alliance_cli.errors import AllianceError
 
 CSV_COLUMNS = ("patient", "date", "rater", "instrument", "bond", "goal", "task", "items", "note")
 CSV_IGNORED = ("total", "extra", "id")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_LISTED = 20
 Day = date  # the type, where a field named `date` shadows it
 
@@ -44,13 +44,6 @@ class SessionRow:
 
     def same_as(self, instrument: str, items: tuple[float, ...], note: str | None) -> bool:
         return (self.instrument, self.scores.items, self.note) == (instrument, items, note)
-
-
-def undo_formula_guard(text: str) -> str:
-    """Our CSV export prefixes formula-like cells with `'`; take it off again."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_START):
-        return text[1:]
-    return text
 
 
 def check_row(
@@ -91,7 +84,7 @@ def check_row(
         raw = RawRating(items=None if items is None else ",".join(items.replace(",", " ").split()))
     scores = scores_from_input(instrument, raw)
     note_text = values.get("note")
-    note = None if note_text is None else optional_text(undo_formula_guard(note_text), "note")
+    note = None if note_text is None else optional_text(note_text, "note")
     return SessionRow(where, code, when, rater, instrument.name, scores, note)
 
 

@@ -98,6 +98,7 @@ class TaskRecord:
     due: date | None
     reviews: tuple[TaskReviewRecord, ...] = field(default_factory=tuple)
     created: date | None = None
+    status_changed: date | None = None  # None: never changed, or before schema 0006
 
 
 @dataclass(frozen=True)
@@ -151,3 +152,4 @@ class DatabaseInfo:
     sessions: int
     config: str
     config_exists: bool
+    exists: bool  # False: no database there yet (`where` says so and creates nothing)

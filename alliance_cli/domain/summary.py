@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any
 
 from alliance_cli.domain.flag_scan import Materialise, Row, as_rating
-from alliance_cli.domain.flags import Flag, History, Rating, ordered, period_flags
+from alliance_cli.domain.flags import (
+    Flag,
+    History,
+    Rating,
+    ordered,
+    period_scan,
+    raised_in_period,
+    rows_up_to,
+    still_open,
+    up_to,
+)
 from alliance_cli.domain.instruments import SCORES
 from alliance_cli.domain.rules import RuleSet
+from alliance_cli.errors import InvalidInput
 
 ADHERENCE = ("done", "partly", "not-done")
+WEEK = 7
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,25 @@ class Period:
     @property
     def days(self) -> int:
         return (self.until - self.since).days + 1
+
+
+def last_days(today: date, days: int) -> Period:
+    """The last `days` days, `today` included (`--days`)."""
+    try:
+        return Period(today - timedelta(days=days - 1), today)
+    except OverflowError:
+        raise InvalidInput(f"{days} days back from {today.isoformat()} is before year 1") from None
+
+
+def last_week(today: date) -> Period:
+    """The last full Monday-Sunday week that has ended before `today`, whatever day that
+    is: on a Monday the week that ended yesterday, on a Sunday the week before the current
+    one (which has not ended). A Monday cron job thus reports whole weeks, none twice."""
+    try:
+        monday = today - timedelta(days=today.weekday() + WEEK)
+    except OverflowError:
+        raise InvalidInput(f"there is no full week before {today.isoformat()}") from None
+    return Period(monday, monday + timedelta(days=WEEK - 1))
 
 
 @dataclass(frozen=True)
@@ -99,10 +131,18 @@ class Summary:
     adherence: dict[str, int] = field(default_factory=dict)
     no_contact: tuple[NoContact, ...] = ()
     clinicians: tuple[ClinicianLine, ...] = ()  # a clinic-wide summary: one line each
+    # Alerts and watch flags raised before the period, still current at its end.
+    still_open: tuple[Flag, ...] = ()
 
     @property
     def alerts(self) -> int:
+        """Alerts raised in the period."""
         return sum(flag.severity == "alert" for flag in self.flags)
+
+    @property
+    def still_open_alerts(self) -> int:
+        """Alerts raised before the period and still open at its end."""
+        return sum(flag.severity == "alert" for flag in self.still_open)
 
     def adherence_share(self) -> dict[str, float]:
         total = sum(self.adherence.values())
@@ -119,24 +159,25 @@ class PatientRows:
     materialise: Materialise
 
 
-def _bounds(rows: Sequence[Row], period: Period) -> tuple[Any, Any]:
-    """The period in the rows' own date type (dates, or ISO text straight from SQLite)."""
+def _start(rows: Sequence[Row], period: Period) -> Any:
+    """The period's start in the rows' own date type (dates, or ISO text from SQLite)."""
     if rows and not isinstance(rows[0][0], date):
-        return period.since.isoformat(), period.until.isoformat()
-    return period.since, period.until
+        return period.since.isoformat()
+    return period.since
 
 
 def _patient_in_period(
     patient: str, rows: Sequence[Row], make: Materialise, period: Period
 ) -> PatientInPeriod | None:
-    low, high = _bounds(rows, period)
-    inside = [r for r in rows if low <= r[0] <= high]
+    """`rows` hold nothing dated after the period."""
+    low = _start(rows, period)
+    inside = [r for r in rows if r[0] >= low]
     if not inside:
         return None
     last = max(inside, key=lambda r: (r[0], r[1] == "patient"))
     same = [r for r in rows if r[1] == last[1] and r[2] == last[2]]  # date order already
     before = [r for r in same if r[0] < low]
-    first = before[-1] if before else next(r for r in same if low <= r[0] <= high)
+    first = before[-1] if before else next(r for r in same if r[0] >= low)
     latest = make(last)
     if first is last:
         changes: dict[str, float | None] = {name: None for name in SCORES}
@@ -162,33 +203,42 @@ def build_summary(
     goal_events: Iterable[GoalEvent] = (),
     adherence: Iterable[str] = (),
 ) -> Summary:
-    """Summarise `period` (inclusive) over every patient (streamed, never all held)."""
+    """Summarise `period` (inclusive) over every patient (streamed, never all held), from
+    what had happened by its end: anything dated later is left out, so a past period's
+    summary is the one its last day would have given. `active` means in care at the end.
+    """
     seen_patients: list[PatientInPeriod] = []
     flags: list[Flag] = []
     repaired: list[Flag] = []
     no_contact: list[NoContact] = []
+    open_flags: list[Flag] = []
     rating_sets = 0
     sessions_held = 0
+    since, until = period.since, period.until
     for item in patients:
         if isinstance(item, History):
             item = PatientRows(item, ordered(item.ratings), as_rating)
-        history, rows, make = item.history, item.rows, item.materialise
+        history, make = up_to(item.history, until), item.materialise
+        rows = rows_up_to(item.rows, until)
+        if history.since is not None and history.since > until:
+            history = replace(history, active=False)  # care had not started yet
         seen = _patient_in_period(history.patient, rows, make, period)
         if seen is not None:
             seen_patients.append(seen)
             rating_sets += seen.rating_sets
             sessions_held += seen.sessions
         elif history.active:
-            _, high = _bounds(rows, period)
-            last_row = max((r for r in rows if r[0] <= high), key=lambda r: r[0], default=None)
+            last_row = max(rows, key=itemgetter(0), default=None)
             last = None if last_row is None else make(last_row).date
-            days = None if last is None else (period.until - last).days
+            days = None if last is None else (until - last).days
             no_contact.append(NoContact(history.patient, last, days))
-        for flag in period_flags(history, rules, period.since, period.until, rows, make):
+        scan = period_scan(history, rules, since, until, rows, make)
+        for flag in raised_in_period(history, scan, since, until):
             if flag.kind == "rupture" and flag.repaired_on in period:
                 repaired.append(flag)
             elif flag.date in period and not (flag.kind == "rupture" and flag.repaired_on):
                 flags.append(flag)
+        open_flags += still_open(history, scan, rules, since, until)
     counts = Counter(level for level in adherence if level in ADHERENCE)
     return Summary(
         period=period,
@@ -200,4 +250,5 @@ def build_summary(
         goal_events=tuple(sorted(goal_events, key=lambda g: (g.date, g.patient, g.goal))),
         adherence={level: counts.get(level, 0) for level in ADHERENCE},
         no_contact=tuple(sorted(no_contact, key=lambda n: n.patient)),
+        still_open=tuple(sorted(open_flags, key=Flag.sort_key)),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from alliance_cli.errors import InvalidInput
 
@@ -35,6 +36,25 @@ def required_text(value: str, what: str) -> str:
     cleaned = clean_text(value, what, required=True)
     assert cleaned is not None
     return cleaned
+
+
+def text_field(value: object, what: str, *, required: bool = False) -> str | None:
+    """Text that arrived from a file (an import): what a typed value would be after
+    Typer, then the same checks; a number or a list where text belongs is refused."""
+    if value is None:
+        if required:
+            raise InvalidInput(f"{what} is missing")
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be text")
+    return clean_text(value, what, required=required)
+
+
+def one_of(value: object, choices: Sequence[str], what: str) -> str:
+    """One of a fixed set of words (a status, a rater), as the command line's choices."""
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidInput(f"{what} must be one of {', '.join(choices)}")
+    return value
 
 
 def check_code(code: str) -> str:

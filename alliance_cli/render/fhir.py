@@ -1,7 +1,18 @@
 """A patient's export as a FHIR R4 `collection` Bundle, as plain JSON-ready dicts.
 
-Pure and deterministic: ids are `uuid5` values derived from the data, so the same export
-always gives the same bundle. Stdlib only (no FHIR library at run time).
+Pure and deterministic: ids are `uuid5` values derived from the data, never from database
+row ids, so the same export always gives the same bundle, and so does the same patient
+after a JSON export and import into another database (a receiving system that
+de-duplicates on fullUrl sees the same records). Stdlib only (no FHIR library at run time).
+
+Identities: Patient from the code; Questionnaire from the instrument's structure;
+QuestionnaireResponse from (code, date, rater), which is unique per rating set; Goal from
+(code, creation date, text, and its rank among the patient's goals of that same date and
+text). Renaming a patient or rewording a goal therefore gives it a new identity.
+
+Strings: R4 says they SHOULD NOT hold code points below U+0020 other than tab, CR and
+LF; any other such control character is written as a visible escape (`\\x1b`), as in
+tables, in every string of the bundle.
 
 What goes in, and what never does:
 
@@ -21,13 +32,16 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 from alliance_cli.domain.export import PatientExport
 from alliance_cli.domain.instruments import SCORES, Instrument
 from alliance_cli.domain.records import GoalRecord, PatientProfile, SessionRecord
+from alliance_cli.render.safe_text import fhir_text
 
 BASE = "https://alliance-cli.example/fhir"
 PATIENT_CODE_SYSTEM = f"{BASE}/patient-code"
@@ -268,14 +282,31 @@ def fhir_bundle(export: PatientExport) -> dict[str, Any]:
             )
         entries.append(
             {
-                "fullUrl": _urn("QuestionnaireResponse", code, session.id),
+                "fullUrl": _urn("QuestionnaireResponse", code, session.date, session.rater),
                 "resource": questionnaire_response(session, used, patient_url),
             }
         )
 
-    for record in export.goals:
-        entries.append(
-            {"fullUrl": _urn("Goal", code, record.id), "resource": goal(record, patient_url)}
-        )
+    seen: Counter[tuple[date, str]] = Counter()
+    for record in export.goals:  # id order: a goal's rank among its twins survives import
+        twin = (record.created, record.text)
+        seen[twin] += 1
+        # The code (which may hold `|`) last, the text after its length: one seed per goal.
+        full_url = _urn("Goal", record.created, seen[twin], len(record.text), record.text, code)
+        entries.append({"fullUrl": full_url, "resource": goal(record, patient_url)})
 
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    bundle: dict[str, Any] = _strings_without_controls(
+        {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    )
+    return bundle
+
+
+def _strings_without_controls(value: Any) -> Any:
+    """Every string of `value` with `fhir_text` applied (keys are ours, and plain)."""
+    if isinstance(value, str):
+        return fhir_text(value)
+    if isinstance(value, dict):
+        return {key: _strings_without_controls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_strings_without_controls(item) for item in value]
+    return value

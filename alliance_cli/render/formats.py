@@ -12,9 +12,10 @@ from typing import Any
 
 from alliance_cli.domain.flags import Flag
 from alliance_cli.domain.records import GoalRecord, PatientRow, SessionRecord, TaskRecord
-from alliance_cli.render.safe_text import keep_newlines
+from alliance_cli.render.safe_text import escape_reversibly, unescape
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+GUARDED_PREFIXES = (*FORMULA_PREFIXES, "'")  # what follows the ' of a guard
 
 PATIENT_KEYS = (
     "code",
@@ -57,7 +58,17 @@ SESSION_KEYS = (
     "note",
 )
 GOAL_KEYS = ("id", "patient", "text", "proposed_by", "status", "target", "created", "reviews")
-TASK_KEYS = ("id", "patient", "goal_id", "text", "status", "due", "reviews")
+TASK_KEYS = (
+    "id",
+    "patient",
+    "goal_id",
+    "text",
+    "status",
+    "due",
+    "created",
+    "status_changed",
+    "reviews",
+)
 
 
 FLAG_KEYS = ("patient", "kind", "severity", "dimension", "date", "message")
@@ -137,23 +148,46 @@ def print_json(data: Any) -> None:
 
 
 def csv_cell(value: Any) -> str:
-    """A cell a spreadsheet will not run and a terminal will not interpret.
+    """A cell a spreadsheet will not run and a terminal will not interpret, which
+    `csv_value` turns back into exactly the text it came from.
 
-    Formulas are defused with a leading `'` (OWASP); control characters are escaped
-    as in tables (`\\x1b`); newlines stay, quoted by the CSV writer.
+    Control characters but newline (and bidi overrides) become `\\xHH` / `\\uHHHH`, and a
+    backslash that would read as such an escape `\\\\` (`safe_text.escape_reversibly`);
+    newlines stay, quoted by the CSV writer. A cell that then starts like a formula gets
+    a leading `'` (OWASP), and so does one that starts with `'` and then looks guarded
+    (`'=x`), so that import can tell a guard from text. Numbers are written as they are.
     """
     if value is None:
         return ""
     if isinstance(value, int | float):
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        return _number_text(value)
+    safe = escape_reversibly(_cell_text(value))
+    return "'" + safe if safe.startswith(FORMULA_PREFIXES) or _looks_guarded(safe) else safe
+
+
+def csv_value(cell: str) -> str:
+    """The text `csv_cell` wrote `cell` for: import undoes exactly what export did."""
+    return unescape(cell[1:] if _looks_guarded(cell) else cell)
+
+
+def _looks_guarded(cell: str) -> bool:
+    """`'` before what a guard is put before: a formula start or another `'` guard."""
+    return cell.startswith("'") and cell[1:].startswith(GUARDED_PREFIXES)
+
+
+def _number_text(value: int | float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _cell_text(value: Any) -> str:
+    """A value as plain text, before it is made safe (once, for the whole cell)."""
+    if isinstance(value, int | float):
+        return _number_text(value)
     if isinstance(value, list | tuple):
-        text = " ".join(csv_cell(v) for v in value)
-    elif isinstance(value, dict):
-        text = " ".join(f"{k}={csv_cell(v)}" for k, v in value.items())
-    else:
-        text = str(_plain(value))
-    safe = keep_newlines(text)
-    return "'" + safe if text.startswith(FORMULA_PREFIXES) else safe
+        return " ".join(_cell_text(v) for v in value)
+    if isinstance(value, dict):
+        return " ".join(f"{k}={_cell_text(v)}" for k, v in value.items())
+    return "" if value is None else str(_plain(value))
 
 
 def write_csv(stream: Any, keys: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:

@@ -57,6 +57,7 @@ def patient_document(export: PatientExport) -> dict[str, Any]:
                 "status": t.status,
                 "due": _day(t.due),
                 "created": _day(t.created),
+                "status_changed": _day(t.status_changed),
                 "reviews": [{"date": _day(r.date), "adherence": r.adherence} for r in t.reviews],
             }
             for t in export.tasks

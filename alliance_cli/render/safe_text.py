@@ -26,6 +26,15 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+_FHIR_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def fhir_text(text: str) -> str:
+    """A FHIR string: control characters below U+0020 but tab, CR and LF (which R4 says
+    strings SHOULD NOT hold) as visible escapes (`\\x1b`); all else as stored."""
+    return _FHIR_FORBIDDEN.sub(_escape, text)
+
+
 def printable(text: str) -> str:
     """Escape control characters; keep tabs and newlines (for multi-line display)."""
     return _UNSAFE.sub(_escape, text)
@@ -37,5 +46,38 @@ def one_line(text: str) -> str:
 
 
 def keep_newlines(text: str) -> str:
-    """Escape control characters and tabs, keep newlines (for CSV cells)."""
+    """Escape control characters and tabs, keep newlines."""
     return _UNSAFE_BUT_NEWLINE.sub(_escape, text)
+
+
+# Reversible escaping (CSV cells): what `keep_newlines` escapes, always as `\xHH` or
+# `\uHHHH` (a tab too: `\t` would make every `\t` typed in a Windows path ambiguous), and
+# a backslash as `\\` only where it would otherwise read as the start of an escape.
+_ESCAPED = f"\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI_CONTROLS}"
+_TO_ESCAPE = re.compile(
+    f"[{_ESCAPED}]|\\\\(?=[\\\\{_ESCAPED}]|x[0-9a-fA-F]{{2}}|u[0-9a-fA-F]{{4}})"
+)
+_AN_ESCAPE = re.compile(r"\\(?:(\\)|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))")
+
+
+def _escape_reversibly(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\\":
+        return "\\\\"
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_reversibly(text: str) -> str:
+    """Escape control characters but newline, so that `unescape` gives `text` back."""
+    return _TO_ESCAPE.sub(_escape_reversibly, text)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    backslash, byte, wide = match.groups()
+    return backslash or chr(int(byte or wide, 16))
+
+
+def unescape(text: str) -> str:
+    """The text `escape_reversibly` was given; any other backslash stays as it is."""
+    return _AN_ESCAPE.sub(_unescape, text)

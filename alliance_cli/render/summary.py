@@ -20,6 +20,7 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         "rating_sets": summary.rating_sets,
         "patients_seen": len(summary.patients),
         "alerts": summary.alerts,
+        "still_open_alerts": summary.still_open_alerts,
         **(
             {
                 "clinicians": [
@@ -53,6 +54,7 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
             for p in summary.patients
         ],
         "flags": [flag_dict(f) for f in summary.flags],
+        "still_open": [flag_dict(f) for f in summary.still_open],
         "ruptures_repaired": [
             {**flag_dict(f), "repaired_on": fmt_date(f.repaired_on)} for f in summary.repaired
         ],
@@ -108,16 +110,32 @@ def _flag_line(flag: Flag) -> str:
     return f"{flag.severity.upper()} {flag.patient} {flag.kind}{dimension} {when}: {flag.message}"
 
 
+def _alerts_line(summary: Summary) -> str:
+    """Raised and still open side by side: "alerts: 0" alone would read as all clear."""
+    return (
+        f"Alerts: {summary.alerts} raised in the period, "
+        f"{summary.still_open_alerts} still open from before"
+    )
+
+
+STILL_OPEN = "Still open from before the period"
+NOTHING_OPEN = "nothing raised before the period is still open"
+
+
 def summary_text(summary: Summary) -> str:
     p = summary.period
     lines = [
         f"Alliance summary {p.since.isoformat()} to {p.until.isoformat()} ({p.days} days)",
         f"Sessions held: {summary.sessions_held} ({summary.rating_sets} rating sets); "
-        f"patients seen: {len(summary.patients)}; alerts: {summary.alerts}",
+        f"patients seen: {len(summary.patients)}",
+        _alerts_line(summary),
         "",
         *_clinician_text(summary),
         "Flags raised (alerts first):" if summary.flags else "Flags raised: none",
         *(f"  {_flag_line(f)}" for f in summary.flags),
+        "",
+        f"{STILL_OPEN} (alerts first):" if summary.still_open else f"{STILL_OPEN}: none",
+        *(f"  {_flag_line(f)}" for f in summary.still_open),
         "",
         "Patients seen:" if summary.patients else "Patients seen: none",
         *(
@@ -178,6 +196,23 @@ def _clinician_text(summary: Summary) -> list[str]:
     ]
 
 
+def _flag_rows(flags: tuple[Flag, ...]) -> list[str]:
+    """A Markdown table of flags (nothing at all for none)."""
+    from alliance_cli.render.markdown import escape_markdown as esc
+
+    if not flags:
+        return []
+    return [
+        "| severity | patient | kind | dimension | date | message |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {f.severity} | {esc(f.patient)} | {f.kind} | {f.dimension or ''} | "
+            f"{f.date.isoformat()} | {esc(f.message)} |"
+            for f in flags
+        ),
+    ]
+
+
 def summary_markdown(summary: Summary) -> str:
     from alliance_cli.render.markdown import escape_markdown as esc
 
@@ -187,7 +222,7 @@ def summary_markdown(summary: Summary) -> str:
         "",
         f"- Sessions held: {summary.sessions_held} ({summary.rating_sets} rating sets)",
         f"- Patients seen: {len(summary.patients)}",
-        f"- Alerts: {summary.alerts}",
+        f"- {_alerts_line(summary)}",
         "",
         *(
             [
@@ -208,18 +243,9 @@ def summary_markdown(summary: Summary) -> str:
         "## Flags raised",
         "",
     ]
-    if summary.flags:
-        out += [
-            "| severity | patient | kind | dimension | date | message |",
-            "|---|---|---|---|---|---|",
-        ]
-        out += [
-            f"| {f.severity} | {esc(f.patient)} | {f.kind} | {f.dimension or ''} | "
-            f"{f.date.isoformat()} | {esc(f.message)} |"
-            for f in summary.flags
-        ]
-    else:
-        out.append("None.")
+    out += _flag_rows(summary.flags) or ["None."]
+    out += ["", f"## {STILL_OPEN}", ""]
+    out += _flag_rows(summary.still_open) or [f"None: {NOTHING_OPEN}."]
     out += ["", "## Patients seen", ""]
     if summary.patients:
         out += ["| patient | latest | scores | change |", "|---|---|---|---|"]

@@ -331,6 +331,7 @@ def database_info(info: DatabaseInfo, fmt: str) -> None:
             {
                 "database": info.location,
                 "source": info.source,
+                "exists": info.exists,
                 "schema_version": info.schema_version,
                 "patients": info.patients,
                 "sessions": info.sessions,
@@ -341,9 +342,10 @@ def database_info(info: DatabaseInfo, fmt: str) -> None:
         return
     schema = info.schema_version or "(not created yet)"
     config = info.config + ("" if info.config_exists else " (not present; defaults apply)")
+    missing = "" if info.exists else "; does not exist yet"
     _key_values(
         [
-            ("database", f"{info.location} (from {info.source})"),
+            ("database", f"{info.location} (from {info.source}{missing})"),
             ("schema", schema),
             ("patients", str(info.patients)),
             ("sessions", str(info.sessions)),

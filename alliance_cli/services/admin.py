@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from alliance_cli.errors import InvalidInput, NotFound
+from alliance_cli.paths import DatabaseLocation
 from alliance_cli.store.engine import Database
 from alliance_cli.store.roles import CLINICIAN_ROLE, GROUPS, SUPERVISOR_ROLE
 
@@ -22,12 +23,18 @@ class Member:
     kinds: tuple[str, ...]  # "clinician", "supervisor"
 
 
+def not_postgres(location: DatabaseLocation, what: str) -> InvalidInput:
+    """`alliance admin` on something else than PostgreSQL: said before a SQLite file is
+    even looked for (a missing one would otherwise hide what is wrong)."""
+    return InvalidInput(
+        f"`alliance {what}` sets up PostgreSQL roles; this is {location.display()}",
+        "on a SQLite file, choose the clinician with --clinician or ALLIANCE_CLINICIAN",
+    )
+
+
 def require_postgres(db: Database, what: str) -> None:
     if db.engine.dialect.name != "postgresql":
-        raise InvalidInput(
-            f"`alliance {what}` sets up PostgreSQL roles; this is {db.location.display()}",
-            "on a SQLite file, choose the clinician with --clinician or ALLIANCE_CLINICIAN",
-        )
+        raise not_postgres(db.location, what)
 
 
 def grant(db: Database, role: str, kind: str) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from alliance_cli.errors import AllianceError, Conflict, InvalidInput, NotFound, StorageError
 from alliance_cli.paths import DatabaseLocation, ensure_private_dir
+from alliance_cli.services.replacement import held_for_replacement
 from alliance_cli.services.sqlite_files import (
     ALLIANCE_TABLES,
     file_integrity_problems,
@@ -18,7 +20,6 @@ from alliance_cli.services.sqlite_files import (
     integrity_problems,
     private_temp,
     read_only,
-    remove_quietly,
     require_database_file,
     same_path,
     side_files,
@@ -26,7 +27,7 @@ from alliance_cli.services.sqlite_files import (
     storage_error,
 )
 from alliance_cli.store import cipher
-from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC
+from alliance_cli.store.engine import SQLITE_MAGIC, database_missing, file_identity
 from alliance_cli.store.schema import SCHEMA_HEAD
 
 
@@ -103,6 +104,14 @@ def _vacuum_database_into(location: DatabaseLocation, target: Path) -> None:
         engine.dispose()
 
 
+def _vacuum_through(connection: sqlite3.Connection, target: Path) -> None:
+    """`VACUUM INTO` through a connection that holds the database (replacement.py)."""
+    try:
+        connection.execute("VACUUM INTO ?", (str(target),))
+    except cipher.errors() as error:
+        raise storage_error(error) from None
+
+
 def backup_database(
     location: DatabaseLocation,
     dest: Path | None = None,
@@ -110,14 +119,23 @@ def backup_database(
     force: bool = False,
     now: datetime | None = None,
     label: str = "backup",
+    through: sqlite3.Connection | None = None,
 ) -> Path:
     """Write a checked, consistent 0600 copy of the database; return its path. The copy
-    of an encrypted database is encrypted with the same key."""
+    of an encrypted database is encrypted with the same key. `through`: the connection
+    that holds the database for its replacement (services/replacement.py) makes the copy,
+    and the file itself is not opened here (that would drop the lock it holds)."""
     db_path = sqlite_file(location, "backup")
-    require_database_file(db_path)
+    if not db_path.exists():  # never created here: a backup of nothing is no backup
+        raise database_missing(location)
+    if through is None:
+        require_database_file(db_path)
     target = _backup_target(db_path, dest, force=force, now=now, label=label)
     with private_temp(target.parent, target.name) as temp:
-        _vacuum_database_into(location, temp)
+        if through is None:
+            _vacuum_database_into(location, temp)
+        else:
+            _vacuum_through(through, temp)
         fsync_file(temp)
         problems = file_integrity_problems(temp)
         if problems:
@@ -178,37 +196,14 @@ def check_restore_source(src: Path) -> SourceInfo:
     return SourceInfo(path, revision)
 
 
-def release_for_replacement(target: Path, undone: str = "nothing was restored") -> None:
-    """Make sure nobody has `target` open and it has no `-wal`/`-shm` left, then close it.
-
-    Leaving WAL mode needs exclusive access, so it fails if another process has the
-    database open; on success SQLite checkpoints and deletes the `-wal` and `-shm`.
-    """
-    busy = StorageError(
-        f"{target} is in use by another process",
-        f"close other alliance commands and try again; {undone}",
-    )
+def _backup_before_restore(location: DatabaseLocation, through: sqlite3.Connection) -> Path:
     try:
-        connection = cipher.connect(target, timeout=BUSY_TIMEOUT_SECONDS)
-    except cipher.errors() as error:
-        raise storage_error(error) from None
-    try:
-        mode = connection.execute("PRAGMA journal_mode = DELETE").fetchone()
-    except cipher.errors("OperationalError") as error:
-        if "locked" in str(error).lower() or "busy" in str(error).lower():
-            raise busy from None
-        raise storage_error(error) from None
-    except cipher.errors() as error:
-        raise storage_error(error) from None
-    finally:
-        connection.close()
-    if mode is None or str(mode[0]).lower() != "delete":
-        raise busy
-    for side in side_files(target):
-        # A `-wal` with frames now means a writer got in after we closed: keep its data.
-        if side.name.endswith("-wal") and side.exists() and side.stat().st_size > 0:
-            raise busy
-        remove_quietly(side)
+        return backup_database(location, through=through)
+    except AllianceError as error:
+        raise StorageError(
+            f"the current database could not be backed up ({error.message}); nothing was restored",
+            "if it is damaged, move it away yourself and restore again",
+        ) from None
 
 
 def _use_wal(path: Path) -> None:
@@ -224,7 +219,8 @@ def _use_wal(path: Path) -> None:
 
 
 def restore_database(location: DatabaseLocation, src: Path) -> RestoreResult:
-    """Back up the database, then replace it with a checked `VACUUM INTO` copy of `src`."""
+    """Replace the database with a checked `VACUUM INTO` copy of `src`, after a backup of
+    it; both under its lock, so no write is lost between them (services/replacement.py)."""
     db_path = sqlite_file(location, "restore")
     source = check_restore_source(src)
     target = Path(os.path.realpath(db_path))
@@ -235,34 +231,20 @@ def restore_database(location: DatabaseLocation, src: Path) -> RestoreResult:
     elif not target.parent.is_dir():
         raise StorageError(f"directory {target.parent} does not exist", "create it first")
 
-    backup: Path | None = None
-    if target.exists():
+    identity = file_identity(target)
+    if identity is not None:
         require_database_file(target)
-        if target.stat().st_size > 0:
-            try:
-                backup = backup_database(location)
-            except AllianceError as error:
-                raise StorageError(
-                    f"the current database could not be backed up ({error.message}); "
-                    "nothing was restored",
-                    "if it is damaged, move it away yourself and restore again",
-                ) from None
-
     # Never silently drop encryption: a plain backup restored over an encrypted database
     # is encrypted with the database's key (an encrypted backup stays encrypted).
-    encrypt_with = (
-        cipher.passphrase_of(target)
-        if target.exists()
-        and cipher.looks_encrypted(target)
-        and not cipher.looks_encrypted(source.path)
-        else None
-    )
+    key = cipher.passphrase_of(target) if identity and cipher.looks_encrypted(target) else None
+    encrypt_with = key if key is not None and not cipher.looks_encrypted(source.path) else None
+    backup: Path | None = None
     with private_temp(target.parent, target.name) as temp:
         try:
-            if encrypt_with is not None:
-                cipher.export(source.path, temp, encrypt=True, passphrase=encrypt_with)
-            else:
-                with read_only(source.path) as connection:
+            with read_only(source.path, sqlcipher=encrypt_with is not None) as connection:
+                if encrypt_with is not None:
+                    cipher.export(connection, temp, encrypt=True, passphrase=encrypt_with)
+                else:
                     connection.execute("VACUUM INTO ?", (str(temp),))
         except cipher.errors() as error:
             raise storage_error(error) from None
@@ -273,9 +255,20 @@ def restore_database(location: DatabaseLocation, src: Path) -> RestoreResult:
             raise StorageError(
                 "the copy of the backup failed SQLite's integrity check; nothing was restored"
             )
-        if target.exists():
-            release_for_replacement(target)
-        install(temp, target, replace=True)
+        if identity is None:  # a new database: one that appeared meanwhile is not replaced
+            try:
+                install(temp, target, replace=False)
+            except Conflict:
+                raise Conflict(
+                    f"{target} was created meanwhile: nothing was restored", "restore again"
+                ) from None
+        else:
+            with held_for_replacement(
+                target, expected=identity, undone="nothing was restored", passphrase=key
+            ) as held:
+                if not held.empty:
+                    backup = _backup_before_restore(location, held.connection)
+                held.replace_with(temp)
     return RestoreResult(
         restored_from=source.path,
         database=target,

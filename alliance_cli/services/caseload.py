@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from alliance_cli.domain.flags import History, Rating
+from alliance_cli.domain.flags import History, Rating, in_care, rows_up_to
 from alliance_cli.store.queries import clinician_of
 
 # Columns in Rating's layout, then the patient; read in the covering index's order.
@@ -36,7 +36,9 @@ SOME_SERIES_SQL = (
     "ORDER BY r.patient_id, r.rater, r.date"
 )
 PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # DB-API paramstyles
-PATIENTS_SQL = "SELECT id, code, name, status, since, instrument, clinician FROM patient"
+PATIENTS_SQL = (
+    "SELECT id, code, name, status, since, instrument, clinician, discharged_on FROM patient"
+)
 REVIEWS_SQL = (
     "SELECT task.patient_id, task_review.date, task_review.adherence "
     "FROM task_review JOIN task ON task.id = task_review.task_id"
@@ -52,10 +54,15 @@ class PatientMeta:
     since: date | None
     instrument: str
     clinician: str
+    discharged_on: date | None = None
 
 
 def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _maybe_day(value: Any) -> date | None:
+    return None if value is None else _day(value)
 
 
 class _Days(dict[Any, date]):
@@ -75,35 +82,58 @@ def _cursor(session: Session, sql: str, parameters: tuple[Any, ...] = ()) -> Any
     return cursor
 
 
-def _series(session: Session, *, active_only: bool, clinician: str | None) -> Any:
+def _mark(session: Session) -> str | None:
+    """The driver's placeholder (None for a paramstyle we do not know)."""
+    return PLACEHOLDERS.get(session.get_bind().dialect.paramstyle)
+
+
+def _sql_day(session: Session, day: date) -> Any:
+    """A date as a bound parameter: SQLite stores dates as ISO text, a server as dates."""
+    return day.isoformat() if session.get_bind().dialect.name == "sqlite" else day
+
+
+def _series(
+    session: Session, *, active_only: bool, clinician: str | None, as_of: date | None = None
+) -> Any:
     """The rating rows of the chosen patients (and maybe a few more: the caller filters
-    again), in patient, rater, date order."""
-    mark = PLACEHOLDERS.get(session.get_bind().dialect.paramstyle)
-    conditions = ["p.status = 'active'"] if active_only else []
-    parameters: tuple[str, ...] = ()
+    again), in patient, rater, date order; with `as_of`, `active` means in care on that
+    day. Later ratings are left to the caller: in SQL, a damaged date would be left out
+    unseen, where parsing it fails loudly."""
+    mark = _mark(session)
+    conditions: list[str] = []
+    parameters: list[Any] = []
+    if active_only and as_of is None:
+        conditions.append("p.status = 'active'")
+    elif active_only and as_of is not None and mark is not None:  # discharged later: in care
+        conditions.append(f"(p.status = 'active' OR p.discharged_on > {mark})")
+        parameters.append(_sql_day(session, as_of))
     if clinician is not None and mark is not None:
         conditions.append(f"p.clinician = {mark}")
-        parameters = (clinician,)
+        parameters.append(clinician)
     if not conditions:
         return _cursor(session, SERIES_SQL)
-    return _cursor(session, SOME_SERIES_SQL.format(where=" AND ".join(conditions)), parameters)
+    sql = SOME_SERIES_SQL.format(where=" AND ".join(conditions))
+    return _cursor(session, sql, tuple(parameters))
 
 
 def patients(session: Session) -> dict[int, PatientMeta]:
     return {
         pid: PatientMeta(
-            pid, code, name, status, None if since is None else _day(since), instrument, clinician
+            pid, code, name, status, _maybe_day(since), instrument, clinician, _maybe_day(left)
         )
-        for pid, code, name, status, since, instrument, clinician in _cursor(
+        for pid, code, name, status, since, instrument, clinician, left in _cursor(
             session, PATIENTS_SQL
         ).fetchall()
     }
 
 
-def reviews(session: Session) -> dict[int, list[tuple[date, str]]]:
+def reviews(session: Session, as_of: date | None = None) -> dict[int, list[tuple[date, str]]]:
+    """Task reviews (date, adherence) by patient id; with `as_of`, none dated after it."""
     found: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for pid, when, adherence in _cursor(session, REVIEWS_SQL).fetchall():
-        found[pid].append((_day(when), adherence))
+        day = _day(when)
+        if as_of is None or day <= as_of:
+            found[pid].append((day, adherence))
     return found
 
 
@@ -119,17 +149,32 @@ class Streamed:
 
 
 def stream_patients(
-    session: Session, *, active_only: bool = True, all_clinicians: bool = False
+    session: Session,
+    *,
+    active_only: bool = True,
+    all_clinicians: bool = False,
+    as_of: date | None = None,
 ) -> Iterator[Streamed]:
     """Every (active) patient of the current clinician (or of every clinician the
-    database lets us see), in id order, patients without ratings included."""
+    database lets us see), in id order, patients without ratings included.
+
+    With `as_of`, the caseload as it stood at the end of that day: ratings and task
+    reviews dated after it are left out, and active means in care on that day (started
+    by then, discharged later or not at all); still one ordered read.
+    """
     metas = patients(session)
-    by_patient = reviews(session)
+    by_patient = reviews(session, as_of)
     me = clinician_of(session)
+
+    def active(m: PatientMeta) -> bool:
+        if as_of is None:
+            return m.status == "active"
+        return in_care(m.status, m.since, m.discharged_on, as_of)
+
     chosen = {
         pid: m
         for pid, m in metas.items()
-        if (m.status == "active" or not active_only) and (all_clinicians or m.clinician == me)
+        if (not active_only or active(m)) and (all_clinicians or m.clinician == me)
     }
     days = _Days()  # a caseload has a few hundred distinct dates, not a million
 
@@ -141,7 +186,7 @@ def stream_patients(
         cursor = _cursor(session, SERIES_SQL)
     else:
         clinician = None if all_clinicians else me
-        cursor = _series(session, active_only=active_only, clinician=clinician)
+        cursor = _series(session, active_only=active_only, clinician=clinician, as_of=as_of)
     cursor.arraysize = 5000
     rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(), []))
     for pid, group in itertools.groupby(rows, key=itemgetter(7)):
@@ -149,17 +194,24 @@ def stream_patients(
         if meta is None:
             continue
         seen.add(pid)
-        yield Streamed(meta, _history(meta, by_patient.get(pid, [])), list(group), materialise)
+        history = _history(meta, by_patient.get(pid, []), as_of)
+        listed: list[tuple[Any, ...]] = list(group)
+        if as_of is not None:  # later ratings left out here (see _series)
+            kept = rows_up_to(listed, as_of)
+            listed = listed if kept is listed else [tuple(row) for row in kept]
+        yield Streamed(meta, history, listed, materialise)
     for pid in sorted(set(chosen) - seen):
         meta = chosen[pid]
-        yield Streamed(meta, _history(meta, by_patient.get(pid, [])), [], materialise)
+        yield Streamed(meta, _history(meta, by_patient.get(pid, []), as_of), [], materialise)
 
 
-def _history(meta: PatientMeta, found: list[tuple[date, str]]) -> History:
+def _history(meta: PatientMeta, found: list[tuple[date, str]], as_of: date | None) -> History:
     return History(
         patient=meta.code,
         ratings=(),
         reviews=tuple(found),
-        active=meta.status == "active",
+        active=meta.status == "active"
+        if as_of is None
+        else in_care(meta.status, meta.since, meta.discharged_on, as_of),
         since=meta.since,
     )

@@ -66,6 +66,7 @@ def task_record(task: Task, code: str, reviews: list[TaskReview]) -> TaskRecord:
             for r in sorted(reviews, key=lambda r: (r.date, r.id or 0))
         ),
         created=task.created,
+        status_changed=task.status_changed,
     )
 
 

@@ -10,14 +10,18 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
-from sqlmodel import Session
+from sqlalchemy import exc, inspect
+from sqlmodel import Session, func, select
 
 from alliance_cli import clock
 from alliance_cli.domain.instruments import quick_scores
-from alliance_cli.errors import Conflict
+from alliance_cli.errors import AllianceError, Conflict
 from alliance_cli.paths import DatabaseLocation, sqlite_url
+from alliance_cli.store import cipher
+from alliance_cli.store.audit import AuditEntry
 from alliance_cli.store.engine import Database, open_database
 from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
 from alliance_cli.store.queries import clinician_of
@@ -150,33 +154,111 @@ def _caseload() -> list[DemoPatient]:
 
 
 def write_demo(
-    location: DatabaseLocation, *, real: DatabaseLocation, today: date | None = None
+    location: DatabaseLocation,
+    *,
+    real: DatabaseLocation,
+    today: date | None = None,
+    force: bool = False,
 ) -> Database:
     """Write the demo caseload to a fresh database at `location` and return it open.
 
-    Refuses to write where the real database lives, or over a file other than a
-    previous demo at the default place.
+    Refuses to write where the real database lives; over an existing file only when it
+    holds nothing but an untouched demo caseload (`_check_only_demo`), unless `force`:
+    people follow the demo's own `export ALLIANCE_DB=...` hint and add real patients.
     """
     target = location.path
     assert target is not None
     if real.path is not None and target.resolve() == real.path.resolve():
         raise Conflict("the demo database cannot be your real database", "choose another --path")
-    if target.exists() and not location.is_default:
-        raise Conflict(f"{target} already exists", "choose a new --path, or delete the file first")
     day = today or clock.today()
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
     _remove_sqlite_files(tmp)
     staging = DatabaseLocation(sqlite_url(tmp), tmp, "demo", location.is_default)
-    db = open_database(staging)
     try:
-        with db.write() as session:
-            for index, demo in enumerate(_caseload()):
-                _write_patient(session, demo, day, index)
-    finally:
-        db.close()
+        db = open_database(staging, create=True)
+        try:
+            with db.write() as session:
+                for index, demo in enumerate(_caseload()):
+                    _write_patient(session, demo, day, index)
+            with db.read() as session:
+                written = _content(session)
+        finally:
+            db.close()
+        if target.exists() and not force:
+            _check_only_demo(target, written)
+    except BaseException:
+        _remove_sqlite_files(tmp)
+        raise
     _remove_sqlite_files(target)
     os.replace(tmp, target)
     return open_database(location)
+
+
+def _check_only_demo(target: Path, demo: list[str]) -> None:
+    """Refuse to overwrite `target` unless it holds nothing, or a demo caseload that no
+    command has changed since it was written.
+
+    Its place proves nothing (the demo's hint makes it someone's working database), so
+    the content decides: the same rows as the demo just written (`_content`: dates
+    counted from the start of care, so a demo written on another day matches) and an
+    empty audit trail. The demo writes none, while every change made through alliance
+    leaves a row there, even one undone or erased since. The file is only read, never
+    upgraded: an older schema, another program's file or an encrypted one is refused.
+    """
+    refused = Conflict(
+        f"{target} holds data other than the demo caseload",
+        "pass --force to overwrite it, or choose another --path",
+    )
+    if target.is_file() and target.stat().st_size == 0:
+        return
+    if not target.is_file() or cipher.looks_encrypted(target):
+        raise refused
+    read_only = f"{sqlite_url(target)}?mode=ro&uri=true"  # a look, never a write
+    location = DatabaseLocation(read_only, target, "demo", is_default=False, read_only_url=True)
+    try:
+        db = open_database(location, migrate=False)
+        try:
+            with db.read() as session:
+                audited = session.exec(select(func.count()).select_from(AuditEntry)).one()
+                found = _content(session)
+        finally:
+            db.close()
+    except (AllianceError, exc.SQLAlchemyError):
+        raise refused from None
+    if audited or (found and found != demo):
+        raise refused
+
+
+def _content(session: Session) -> list[str]:
+    """Every stored row in a comparable form: ids replaced by what they point at (a
+    patient's code, a goal's or task's patient and text), dates as days since the
+    earliest start of care, creation times and the clinician left out."""
+    patients = session.exec(select(Patient)).all()
+    anchor = min((p.since for p in patients if p.since is not None), default=None)
+    codes = {p.id: p.code for p in patients}
+    goals = {g.id: (codes.get(g.patient_id), g.text) for g in session.exec(select(Goal))}
+    tasks = {t.id: (codes.get(t.patient_id), t.text) for t in session.exec(select(Task))}
+    parents: dict[str, dict[int | None, object]] = {
+        "patient_id": dict(codes),
+        "goal_id": dict(goals),
+        "task_id": dict(tasks),
+    }
+    rows = []
+    for model in (Patient, Goal, GoalReview, Task, TaskReview, SessionRating):
+        for row in session.exec(select(model)):
+            values: list[tuple[str, object]] = []
+            for attribute in inspect(model).column_attrs:
+                name = attribute.key
+                value = getattr(row, name)
+                if name in ("id", "clinician") or isinstance(value, datetime):
+                    continue
+                if name in parents:
+                    value = parents[name].get(value)
+                elif isinstance(value, date) and anchor is not None:
+                    value = (value - anchor).days
+                values.append((name, value))
+            rows.append(repr((model.__tablename__, values)))
+    return sorted(rows)
 
 
 def _remove_sqlite_files(path: os.PathLike[str]) -> None:

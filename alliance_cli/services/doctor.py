@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import stat
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from alliance_cli.errors import AllianceError
-from alliance_cli.paths import DatabaseLocation
+from alliance_cli.paths import DatabaseLocation, sqlite_uri
 from alliance_cli.services.sqlite_files import (
     header,
-    integrity_problems,
     side_files,
     sqlite_file,
     storage_error,
 )
 from alliance_cli.store import cipher
-from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC
+from alliance_cli.store.engine import (
+    BUSY_TIMEOUT_SECONDS,
+    SQLITE_MAGIC,
+    database_missing,
+    has_wal_content,
+)
 from alliance_cli.store.schema import SCHEMA_HEAD
 
 PROC_MOUNTS = Path("/proc/mounts")
@@ -172,7 +178,7 @@ def _schema_check(revision: str | None, tables: set[str]) -> Check:
                 name,
                 False,
                 "the database is empty (no schema yet)",
-                "run any alliance command (e.g. `alliance where`) to create it",
+                "the first command that stores data (e.g. `alliance patient add CODE`) creates it",
             )
         return Check(
             name,
@@ -224,58 +230,119 @@ def _foreign_key_check(broken: Sequence[tuple[object, ...]]) -> Check:
 
 
 def _database_checks(path: Path) -> list[Check]:
-    """The checks that need SQLite: integrity, schema, journal mode, foreign keys."""
-    checks: list[Check] = []
+    """The checks that need SQLite: integrity, schema, journal mode, foreign keys.
+
+    Restoring a backup is advised only where SQLite says the file is damaged; a file it
+    cannot use for another reason (a directory the user may not write, a lock) gets the
+    advice for that reason (`_unusable`), since restoring would not help and loses work.
+    """
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    if not writable and not cipher.looks_encrypted(path) and not has_wal_content(path):
+        return _checks_without_writing(path)
     try:
         # mode=rw never creates the file; closing removes the -wal/-shm it had to open
         connection = cipher.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
     except AllianceError as error:  # encrypted: no key, wrong key, no SQLCipher
         return [Check("encryption", False, error.message, error.hint)]
-    except cipher.errors():
-        return [Check("integrity", False, "the database cannot be opened", RESTORE_ADVICE)]
-    try:
-        problems = integrity_problems(connection)
-        if problems:
-            return [
-                Check(
-                    "integrity",
-                    False,
-                    f"SQLite's integrity check found {len(problems)} problem(s)",
-                    RESTORE_ADVICE,
-                )
-            ]
-        checks.append(Check("integrity", True, "ok"))
-        tables = {
-            str(row[0])
-            for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
-        revision = None
-        if "alembic_version" in tables:
-            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-            revision = None if row is None else str(row[0])
-        checks.append(_schema_check(revision, tables))
-        mode = connection.execute("PRAGMA journal_mode").fetchone()
-        checks.append(_journal_check(str(mode[0]).lower()))
-        checks.append(_foreign_key_check(connection.execute("PRAGMA foreign_key_check").fetchall()))
     except cipher.errors() as error:
-        checks.append(Check("database", False, storage_error(error).message, RESTORE_ADVICE))
+        return _unusable(path, error)
+    checks: list[Check] = []
+    try:
+        _checks_on(connection, checks)
+    except cipher.errors() as error:
+        checks += _unusable(path, error)
     finally:
         connection.close()
     return checks
 
 
-def _file_checks(path: Path) -> list[Check]:
-    """The database file itself: present, a SQLite file, sound, private."""
-    if not path.exists():
-        return [
+def _checks_without_writing(path: Path) -> list[Check]:
+    """A file or directory this user may not write: read the file as it is on disk
+    (immutable), so no -wal/-shm files are left behind with the file's read-only mode,
+    and say why alliance cannot open a database in a directory it may not write."""
+    checks = [] if os.access(path.parent, os.W_OK) else [_directory_blocked(path)]
+    try:
+        uri = sqlite_uri(path, read_only=True, immutable=True)
+        with closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)) as copy:
+            _checks_on(copy, checks, journal=_header_journal_mode(path))
+    except sqlite3.Error as error:
+        checks += [check for check in _unusable(path, error) if check.check != "access"]
+    return checks
+
+
+def _checks_on(connection: sqlite3.Connection, checks: list[Check], journal: str = "") -> None:
+    """Append each finding as it is made (`journal`: the mode, when PRAGMA cannot tell)."""
+    rows = connection.execute("PRAGMA integrity_check").fetchall()
+    problems = [str(row[0]) for row in rows]
+    if problems != ["ok"]:
+        checks.append(
             Check(
-                "database",
+                "integrity",
                 False,
-                f"there is no database at {path}",
-                "check --db / ALLIANCE_DB; a new database is created by the first command "
-                "that stores data",
+                f"SQLite's integrity check found {len(problems)} problem(s)",
+                RESTORE_ADVICE,
             )
-        ]
+        )
+        return
+    checks.append(Check("integrity", True, "ok"))
+    tables = {
+        str(row[0])
+        for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    revision = None
+    if "alembic_version" in tables:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        revision = None if row is None else str(row[0])
+    checks.append(_schema_check(revision, tables))
+    mode = journal or str(connection.execute("PRAGMA journal_mode").fetchone()[0])
+    checks.append(_journal_check(mode.lower()))
+    checks.append(_foreign_key_check(connection.execute("PRAGMA foreign_key_check").fetchall()))
+
+
+def _damaged(error: Exception) -> bool:
+    """SQLite's own verdict that the file is damaged (or not a database at all)."""
+    name = str(getattr(error, "sqlite_errorname", ""))
+    if name:
+        return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+    text = str(error).lower()  # SQLCipher's errors carry no name
+    return "malformed" in text or "not a database" in text
+
+
+def _unusable(path: Path, error: Exception) -> list[Check]:
+    """Why SQLite could not check the file, and the advice that fits that reason."""
+    if _damaged(error):
+        return [Check("integrity", False, "SQLite reports the file as damaged", RESTORE_ADVICE)]
+    if not os.access(path.parent, os.W_OK):
+        return [_directory_blocked(path)]
+    reason = storage_error(error)
+    return [Check("database", False, reason.message, reason.hint)]
+
+
+def _directory_blocked(path: Path) -> Check:
+    # SQLite keeps a WAL database's -wal and -shm files beside it: it cannot even read
+    # the file where it may not create them.
+    return Check(
+        "access",
+        False,
+        f"{path.parent} is not writable for you: SQLite cannot create the database's "
+        "-wal and -shm files there, so alliance cannot open it",
+        f"chmod u+w '{path.parent}' (or move the database to a directory you can write)",
+    )
+
+
+def _header_journal_mode(path: Path) -> str:
+    """WAL or not, from the file header (bytes 18-19 are 2 in WAL mode): an immutable
+    connection reports `delete` whatever the file is."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(20)
+    except OSError:
+        return "unknown"
+    return "wal" if head[18:19] == b"\x02" else "delete"
+
+
+def _file_checks(path: Path) -> list[Check]:
+    """The database file itself (it exists: see `doctor`): a SQLite file, sound, private."""
     if not path.is_file():
         return [Check("database", False, f"{path} is not a file", "check --db")]
     try:
@@ -302,6 +369,8 @@ def doctor(location: DatabaseLocation) -> list[Check]:
 
         return pg_doctor(location)
     path = sqlite_file(location, "doctor")
+    if not path.exists():  # nothing to check: an error (exit 4), never a list of findings
+        raise database_missing(location)
     return [
         *_file_checks(path),
         _directory_mode_check(path.parent),

@@ -1,11 +1,12 @@
 """`alliance encrypt` and `alliance decrypt`: convert the SQLite file with SQLCipher.
 
-Both take a private 0600 backup first (`VACUUM INTO`, named `...pre-encryption-...` /
-`...pre-decryption-...`), make sure no other process has the database open, write the
-whole database into a temp file in the same directory with `sqlcipher_export`, check it
-(SQLite's integrity check and the same number of rows in every table, read back with
-the key) and only then move it into place, atomically. The database is never rewritten
-in place, so a failure at any step leaves it as it was.
+Both hold the database against every other connection (services/replacement.py: no
+write can land between the copy and the rename, none is lost after it), take a private
+0600 backup (`VACUUM INTO`, named `...pre-encryption-...` / `...pre-decryption-...`),
+write the whole database into a temp file in the same directory with `sqlcipher_export`,
+check it (SQLite's integrity check and the same number of rows in every table, read back
+with the key) and only then move it into place, atomically. The database is never
+rewritten in place, so a failure at any step leaves it as it was.
 """
 
 from __future__ import annotations
@@ -17,16 +18,22 @@ from pathlib import Path
 
 from alliance_cli.errors import Conflict, InvalidInput, StorageError
 from alliance_cli.paths import DatabaseLocation
-from alliance_cli.services.backup import backup_database, release_for_replacement
+from alliance_cli.services.backup import backup_database
+from alliance_cli.services.replacement import Held, held_for_replacement
 from alliance_cli.services.sqlite_files import (
     fsync_file,
-    install,
     integrity_problems,
     private_temp,
     storage_error,
 )
 from alliance_cli.store import cipher
-from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC, open_database
+from alliance_cli.store.engine import (
+    SQLITE_MAGIC,
+    FileIdentity,
+    database_missing,
+    file_identity,
+    open_database,
+)
 
 
 @dataclass(frozen=True)
@@ -65,13 +72,16 @@ def encrypt_database(
 ) -> ConversionResult:
     """Encrypt the database with the key from `ALLIANCE_DB_KEY`, the keyring or a prompt."""
     path = _database_file(location, "encrypt")
+    identity = file_identity(path)  # the file checked here is the file converted
     if path.exists() and cipher.looks_encrypted(path):
         raise Conflict("the database is already encrypted", "nothing was changed")
     if not cipher.available():
         raise StorageError("SQLCipher is not installed: nothing was changed", cipher.EXTRA)
-    # Open it as every command does: creates a new database, upgrades an old schema,
-    # refuses a file that is not an alliance database.
-    open_database(location).close()
+    # Open it as every command that stores data does: creates a new database (so a clinic
+    # can start encrypted, before any patient is added), upgrades an old schema, refuses
+    # a file that is not an alliance database.
+    open_database(location, create=True).close()
+    identity = identity or file_identity(path)  # just created
     passphrase = cipher.new_key_for(path)
     if passphrase is None:
         raise InvalidInput(
@@ -80,7 +90,7 @@ def encrypt_database(
             "to be asked for it",
         )
     cipher.check_new_key(passphrase)
-    return _convert(location, path, encrypt=True, passphrase=passphrase, now=now)
+    return _convert(location, path, identity, encrypt=True, passphrase=passphrase, now=now)
 
 
 def decrypt_database(
@@ -88,25 +98,41 @@ def decrypt_database(
 ) -> ConversionResult:
     """Turn an encrypted database back into a plain SQLite file (with its key)."""
     path = _database_file(location, "decrypt")
-    if not path.exists() or _is_plain_sqlite(path) or path.stat().st_size == 0:
+    identity = file_identity(path)  # the file checked here is the file converted
+    if not path.exists():
+        raise database_missing(location)
+    if _is_plain_sqlite(path) or path.stat().st_size == 0:
         raise Conflict("the database is not encrypted", "nothing was changed")
     open_database(location).close()  # the key opens it (or a clear error)
     passphrase = cipher.passphrase_of(path)
-    return _convert(location, path, encrypt=False, passphrase=passphrase, now=now)
+    return _convert(location, path, identity, encrypt=False, passphrase=passphrase, now=now)
 
 
 def _convert(
     location: DatabaseLocation,
     path: Path,
+    identity: FileIdentity | None,
     *,
     encrypt: bool,
     passphrase: str,
     now: datetime | None,
 ) -> ConversionResult:
     label = "pre-encryption" if encrypt else "pre-decryption"
-    backup = backup_database(location, now=now, label=label)
-    # Nobody else may have it open, and everything in its -wal goes into the file first.
-    release_for_replacement(path, "the database was not converted")
+    with held_for_replacement(
+        path,
+        expected=identity,
+        undone="the database was not converted",
+        passphrase=None if encrypt else passphrase,
+        sqlcipher=True,
+    ) as held:
+        backup = backup_database(location, now=now, label=label, through=held.connection)
+        tables, rows = _convert_held(held, encrypt=encrypt, passphrase=passphrase)
+    return ConversionResult(database=path, backup=backup, tables=tables, rows=rows)
+
+
+def _convert_held(held: Held, *, encrypt: bool, passphrase: str) -> tuple[int, int]:
+    """Export, check and install the converted copy; the number of tables and rows."""
+    path = held.path
     expected: dict[str, int] = {}
 
     def check(converted: sqlite3.Connection) -> None:
@@ -121,21 +147,14 @@ def _convert(
 
     with private_temp(path.parent, path.name) as temp:
         try:
-            source = cipher.connect(path, read_only=True, timeout=BUSY_TIMEOUT_SECONDS)
-            try:
-                expected.update(cipher.table_counts(source))
-            finally:
-                source.close()
-            cipher.export(path, temp, encrypt=encrypt, passphrase=passphrase, on_copy=check)
+            expected.update(cipher.table_counts(held.connection))
+            cipher.export(
+                held.connection, temp, encrypt=encrypt, passphrase=passphrase, on_copy=check
+            )
         except cipher.errors() as error:
             raise storage_error(error) from None
         if cipher.looks_encrypted(temp) != encrypt:
             raise StorageError("the converted copy is not what was asked; nothing was changed")
         fsync_file(temp)
-        install(temp, path, replace=True)
-    return ConversionResult(
-        database=path,
-        backup=backup,
-        tables=len(expected),
-        rows=sum(expected.values()),
-    )
+        held.replace_with(temp)
+    return len(expected), sum(expected.values())

@@ -7,7 +7,14 @@ from datetime import date
 
 from alliance_cli.config import Settings
 from alliance_cli.domain.flag_scan import LATEST, Selection, scan_patient
-from alliance_cli.domain.flags import Flag, current_flags, history_flags, select_current
+from alliance_cli.domain.flags import (
+    Flag,
+    current_flags,
+    history_flags,
+    in_care,
+    select_current,
+    up_to,
+)
 from alliance_cli.services.caseload import stream_patients
 from alliance_cli.services.history import load_history
 from alliance_cli.store.engine import Database
@@ -17,10 +24,12 @@ from alliance_cli.store.queries import get_patient
 def patient_flags(
     db: Database, code: str, settings: Settings, today: date, *, history: bool = False
 ) -> list[Flag]:
-    """What needs attention now for one patient, or (`history`) every flag ever raised."""
+    """What needed attention on `today` for one patient, or (`history`) every flag raised
+    by then: nothing dated later is used, so a past day's report can be made again."""
     with db.read() as session:
         patient = get_patient(session, code)
-        past = load_history(session, patient)
+        active = in_care(patient.status, patient.since, patient.discharged_on, today)
+        past = replace(up_to(load_history(session, patient), today), active=active)
     if history:
         return history_flags(past, settings.rules)
     return current_flags(past, settings.rules, today)
@@ -34,11 +43,15 @@ def caseload_flags(
     history: bool = False,
     all_clinicians: bool = False,
 ) -> list[Flag]:
-    """Flags of every active patient, most severe first; each names its clinician."""
+    """Flags of every patient in care on `today` (from what had happened by then), most
+    severe first; each names its clinician."""
     flags: list[Flag] = []
     rules = settings.rules
     with db.read() as session:
-        for patient in stream_patients(session, active_only=True, all_clinicians=all_clinicians):
+        patients = stream_patients(
+            session, active_only=True, all_clinicians=all_clinicians, as_of=today
+        )
+        for patient in patients:
             code = patient.meta.code
             if history:
                 ratings = tuple(map(patient.materialise, patient.rows))

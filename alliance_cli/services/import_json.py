@@ -13,7 +13,14 @@ from sqlmodel import Session, select
 
 from alliance_cli.config import Settings
 from alliance_cli.domain.import_rows import SessionRow, check_row
-from alliance_cli.domain.text import optional_text
+from alliance_cli.domain.records import (
+    ADHERENCE_LEVELS,
+    GOAL_PROPOSERS,
+    GOAL_STATUSES,
+    PATIENT_STATUSES,
+    TASK_STATUSES,
+)
+from alliance_cli.domain.text import check_code, one_of, text_field
 from alliance_cli.errors import AllianceError, InvalidInput
 from alliance_cli.render.json_export import EXPORT_FORMAT, EXPORT_SCHEMA_VERSION
 from alliance_cli.services.importer import (
@@ -130,6 +137,9 @@ def _json_patient(
         problems.append(f"{where}: code is missing")
         return
     try:
+        # The checks of typed input, whether or not the patient has sessions (whose rows
+        # check the code again): a code with NUL could never be named on a command line.
+        code = check_code(code)
         patient = store.patients.get(code)
         if patient is None:
             instrument = settings.instrument(str(data.get("instrument") or "quick")).name
@@ -137,15 +147,14 @@ def _json_patient(
                 code=code,
                 clinician=clinician_of(store.session),
                 instrument=instrument,
-                status="discharged" if data.get("status") == "discharged" else "active",
+                status=one_of(data.get("status") or "active", PATIENT_STATUSES, "status"),
                 since=_day(data.get("since"), f"{where}.since", problems, required=False),
                 discharged_on=_day(
                     data.get("discharged_on"), f"{where}.discharged_on", problems, required=False
                 ),
             )
             for key in PROFILE_TEXT:
-                value = data.get(key)
-                setattr(patient, key, None if value is None else optional_text(str(value), key))
+                setattr(patient, key, text_field(data.get(key), key))
             session.add(patient)
             session.flush()
             store.patients[code] = patient
@@ -200,20 +209,29 @@ def _json_goals(
         for g in session.exec(select(Goal).where(Goal.patient_id == patient_id))
     }
     ids: dict[int, int] = {}
-    for number, data in enumerate(goals, 1):
+    for number, data in enumerate(_objects(goals, f"{where}.goals", problems), 1):
         here = f"{where}.goals[{number - 1}]"
+        if data is None:
+            continue
         created = _day(data.get("created"), f"{here}.created", problems)
-        text = data.get("text")
-        if created is None or not isinstance(text, str):
-            problems.append(f"{here}: needs text and created")
+        try:
+            text = text_field(data.get("text"), "goal text", required=True)
+            proposed_by = one_of(data.get("proposed_by") or "joint", GOAL_PROPOSERS, "proposed_by")
+            status = one_of(data.get("status") or "active", GOAL_STATUSES, "status")
+            position = _position(data.get("id"), number)
+        except AllianceError as error:
+            problems.append(f"{here}: {error}")
+            continue
+        reviews = _goal_reviews(data.get("reviews"), f"{here}.reviews", problems)
+        if created is None or text is None:
             continue
         goal = existing.get((text, created))
         if goal is None:
             goal = Goal(
                 patient_id=patient_id,
                 text=text,
-                proposed_by=str(data.get("proposed_by") or "joint"),
-                status=str(data.get("status") or "active"),
+                proposed_by=proposed_by,
+                status=status,
                 target=_day(data.get("target"), f"{here}.target", problems, required=False),
                 created=created,
             )
@@ -221,23 +239,15 @@ def _json_goals(
             session.flush()
             report.goals_added += 1
         assert goal.id is not None
-        ids[int(data.get("id") or number)] = goal.id
+        ids[position] = goal.id
         known = {
             (r.date, r.status, r.note)
             for r in session.exec(select(GoalReview).where(GoalReview.goal_id == goal.id))
         }
-        for review in data.get("reviews") or []:
-            when = _day(review.get("date"), f"{here}.reviews", problems)
-            if when is None or (when, review.get("status"), review.get("note")) in known:
+        for when, review_status, note in reviews:
+            if (when, review_status, note) in known:
                 continue
-            session.add(
-                GoalReview(
-                    goal_id=goal.id,
-                    date=when,
-                    status=str(review.get("status")),
-                    note=review.get("note"),
-                )
-            )
+            session.add(GoalReview(goal_id=goal.id, date=when, status=review_status, note=note))
             report.reviews_added += 1
     return ids
 
@@ -255,16 +265,23 @@ def _json_tasks(
         (t.text, t.created): t
         for t in session.exec(select(Task).where(Task.patient_id == patient_id))
     }
-    for number, data in enumerate(tasks):
+    for number, data in enumerate(_objects(tasks, f"{where}.tasks", problems)):
         here = f"{where}.tasks[{number}]"
+        if data is None:
+            continue
         created = _day(data.get("created"), f"{here}.created", problems)
-        text = data.get("text")
-        if created is None or not isinstance(text, str):
-            problems.append(f"{here}: needs text and created")
+        try:
+            text = text_field(data.get("text"), "task text", required=True)
+            status = one_of(data.get("status") or "active", TASK_STATUSES, "status")
+        except AllianceError as error:
+            problems.append(f"{here}: {error}")
+            continue
+        reviews = _task_reviews(data.get("reviews"), f"{here}.reviews", problems)
+        if created is None or text is None:
             continue
         goal_ref = data.get("goal")
-        if goal_ref is not None and goal_ref not in goal_ids:
-            problems.append(f"{here}: goal {goal_ref} is not in this patient's goals")
+        if goal_ref is not None and (not isinstance(goal_ref, int) or goal_ref not in goal_ids):
+            problems.append(f"{here}: goal {goal_ref!r} is not in this patient's goals")
             continue
         task = existing.get((text, created))
         if task is None:
@@ -272,9 +289,12 @@ def _json_tasks(
                 patient_id=patient_id,
                 goal_id=None if goal_ref is None else goal_ids[goal_ref],
                 text=text,
-                status=str(data.get("status") or "active"),
+                status=status,
                 due=_day(data.get("due"), f"{here}.due", problems, required=False),
                 created=created,
+                status_changed=_day(
+                    data.get("status_changed"), f"{here}.status_changed", problems, required=False
+                ),
             )
             session.add(task)
             session.flush()
@@ -284,11 +304,71 @@ def _json_tasks(
             (r.date, r.adherence)
             for r in session.exec(select(TaskReview).where(TaskReview.task_id == task.id))
         }
-        for review in data.get("reviews") or []:
-            when = _day(review.get("date"), f"{here}.reviews", problems)
-            if when is None or (when, review.get("adherence")) in known:
+        for when, adherence in reviews:
+            if (when, adherence) in known:
                 continue
-            session.add(
-                TaskReview(task_id=task.id, date=when, adherence=str(review.get("adherence")))
-            )
+            session.add(TaskReview(task_id=task.id, date=when, adherence=adherence))
             report.reviews_added += 1
+
+
+def _objects(value: Any, where: str, problems: list[str]) -> list[dict[str, Any] | None]:
+    """A list of JSON objects; None in place of each entry that is not one (reported)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(f"{where}: not a list")
+        return []
+    found: list[dict[str, Any] | None] = []
+    for number, item in enumerate(value):
+        if isinstance(item, dict):
+            found.append(item)
+        else:
+            problems.append(f"{where}[{number}]: not an object")
+            found.append(None)
+    return found
+
+
+def _position(value: Any, number: int) -> int:
+    """A goal's `id` in the file (tasks refer to it): its position when absent."""
+    if value is None:
+        return number
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("id must be a whole number")
+    return value
+
+
+def _goal_reviews(
+    value: Any, where: str, problems: list[str]
+) -> list[tuple[date, str, str | None]]:
+    """(date, status, note) of each review, checked as `alliance goal status` checks them."""
+    reviews: list[tuple[date, str, str | None]] = []
+    for number, review in enumerate(_objects(value, where, problems)):
+        if review is None:
+            continue
+        when = _day(review.get("date"), f"{where}[{number}].date", problems)
+        try:
+            status = one_of(review.get("status"), GOAL_STATUSES, "status")
+            note = text_field(review.get("note"), "note")
+        except AllianceError as error:
+            problems.append(f"{where}[{number}]: {error}")
+            continue
+        if when is not None:
+            reviews.append((when, status, note))
+    return reviews
+
+
+def _task_reviews(value: Any, where: str, problems: list[str]) -> list[tuple[date, str]]:
+    """(date, adherence) of each review, checked as `alliance task review` checks them."""
+    reviews: list[tuple[date, str]] = []
+    for number, review in enumerate(_objects(value, where, problems)):
+        if review is None:
+            continue
+        when = _day(review.get("date"), f"{where}[{number}].date", problems)
+        try:
+            adherence = one_of(review.get("adherence"), ADHERENCE_LEVELS, "adherence")
+        except AllianceError as error:
+            problems.append(f"{where}[{number}]: {error}")
+            continue
+        if when is not None:
+            reviews.append((when, adherence))
+    return reviews

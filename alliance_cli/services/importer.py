@@ -28,6 +28,7 @@ from alliance_cli.domain.import_rows import (
     listed,
 )
 from alliance_cli.errors import AllianceError, InvalidInput
+from alliance_cli.render.formats import csv_value
 from alliance_cli.store.audit import recorder_of
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Patient, SessionRating
@@ -65,7 +66,11 @@ def read_text(path: Path) -> str:
 
 
 def csv_rows(text: str) -> Iterator[tuple[int, dict[str, str | None]]]:
-    """(first line number, values) per data row; checks the header."""
+    """(first line number, values) per data row; checks the header.
+
+    Each value is what `csv_cell` was given when the file was exported (its escapes and
+    formula guard undone), so an export imports back exactly as it was stored.
+    """
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if "patient" not in header or "date" not in header:
@@ -80,7 +85,8 @@ def csv_rows(text: str) -> Iterator[tuple[int, dict[str, str | None]]]:
     line = reader.line_num + 1
     try:
         for values in reader:
-            yield line, {k: v for k, v in values.items() if k is not None}
+            cells = {k: v for k, v in values.items() if k is not None}
+            yield line, {k: None if v is None else csv_value(v) for k, v in cells.items()}
             line = reader.line_num + 1
     except csv.Error as error:
         raise InvalidInput(f"line {reader.line_num}: malformed CSV ({error})") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alliance_cli.config import config_path
 from alliance_cli.domain.records import DatabaseInfo
+from alliance_cli.errors import DatabaseMissing
 from alliance_cli.paths import DatabaseLocation
 from alliance_cli.store.engine import open_database
 from alliance_cli.store.models import Patient, SessionRating
@@ -11,9 +12,12 @@ from alliance_cli.store.queries import count_rows
 
 
 def database_info(location: DatabaseLocation) -> DatabaseInfo:
-    """Report on the database without creating it when it does not exist yet."""
+    """Report on the database; one that does not exist yet is reported as such, never
+    created (`where` is how a user finds out where alliance is looking)."""
     config = config_path()
-    if location.path is not None and not location.path.exists():
+    try:
+        db = open_database(location)
+    except DatabaseMissing:
         return DatabaseInfo(
             location=location.display(),
             source=location.source,
@@ -22,10 +26,10 @@ def database_info(location: DatabaseLocation) -> DatabaseInfo:
             sessions=0,
             config=str(config),
             config_exists=config.exists(),
+            exists=False,
         )
     from alliance_cli.store.migrate import stored_revision
 
-    db = open_database(location)
     try:
         with db.read() as session:
             return DatabaseInfo(
@@ -36,6 +40,7 @@ def database_info(location: DatabaseLocation) -> DatabaseInfo:
                 sessions=count_rows(session, SessionRating),
                 config=str(config),
                 config_exists=config.exists(),
+                exists=True,
             )
     finally:
         db.close()

@@ -26,7 +26,7 @@ def pg_doctor(location: DatabaseLocation) -> list[Check]:
     """Read-only checks; nothing is created, upgraded or changed."""
     from sqlalchemy import exc, text
 
-    from alliance_cli.store.engine import make_engine, translate_db_error
+    from alliance_cli.store.engine import connect_error, make_engine
 
     engine = make_engine(location.url)
     try:
@@ -59,7 +59,7 @@ def pg_doctor(location: DatabaseLocation) -> list[Check]:
             )
             member = kinds_of(connection, role)
     except exc.DBAPIError as error:
-        raise translate_db_error(error) from error
+        raise connect_error(location, error) from error
     finally:
         engine.dispose()
     complete = groups == set(GROUPS.values())

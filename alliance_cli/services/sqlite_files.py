@@ -19,7 +19,7 @@ from pathlib import Path
 from alliance_cli.errors import AllianceError, Conflict, InvalidInput, StorageError
 from alliance_cli.paths import DatabaseLocation
 from alliance_cli.store import cipher
-from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC
+from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC, has_wal_content
 
 SIDE_SUFFIXES = ("-wal", "-shm")
 ALLIANCE_TABLES = frozenset({"alembic_version", "patient", "session_rating"})
@@ -123,20 +123,26 @@ def private_temp(directory: Path, name: str) -> Iterator[Path]:
 
 
 @contextmanager
-def read_only(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection (SQLCipher's, keyed, for an encrypted file); `-wal`/`-shm`
-    files it had to create are removed."""
-    created = [side for side in side_files(path) if not side.exists()]
-    if cipher.looks_encrypted(path):
-        connection = cipher.connect(path, read_only=True, timeout=BUSY_TIMEOUT_SECONDS)
+def read_only(path: Path, *, sqlcipher: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection that only reads `path` (SQLCipher's, keyed, for an encrypted file or
+    with `sqlcipher`). It never removes a `-wal`/`-shm`: another connection may be using
+    them. On a file we may write it is an ordinary connection, so SQLite itself removes
+    them when the last connection closes (under its exclusive lock); on one we may not,
+    it is read-only, and immutable when the WAL holds nothing (no side file is made)."""
+    if os.access(path, os.W_OK):
+        connection = cipher.connect(path, timeout=BUSY_TIMEOUT_SECONDS, sqlcipher=sqlcipher)
     else:
-        uri = f"{path.absolute().as_uri()}?mode=ro"
-        connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+        connection = cipher.connect(
+            path,
+            read_only=True,
+            immutable=not has_wal_content(path),
+            timeout=BUSY_TIMEOUT_SECONDS,
+            sqlcipher=sqlcipher,
+        )
     try:
         yield connection
     finally:
         connection.close()
-        remove_quietly(*created)
 
 
 def integrity_problems(connection: sqlite3.Connection) -> list[str]:

@@ -31,8 +31,9 @@ def _day(value: date | str) -> date:
 def period_summary(
     db: Database, settings: Settings, period: Period, *, all_clinicians: bool = False
 ) -> Summary:
-    """The period's summary of your caseload; with `all_clinicians` the clinic's (each
-    patient labelled `clinician/code`), with one line per clinician."""
+    """The period's summary of your caseload, from what had happened by its end; with
+    `all_clinicians` the clinic's (each patient labelled `clinician/code`), with one line
+    per clinician."""
     with db.read() as session:
         scope = [] if all_clinicians else [mine(session)]
         goal_rows = session.execute(
@@ -67,7 +68,9 @@ def period_summary(
             return f"{clinician}/{code}"
 
         def rows() -> Iterator[PatientRows]:
-            for p in stream_patients(session, active_only=False, all_clinicians=all_clinicians):
+            for p in stream_patients(
+                session, active_only=False, all_clinicians=all_clinicians, as_of=period.until
+            ):
                 history = p.history
                 if all_clinicians:
                     name = label(p.meta.code, p.meta.clinician)

@@ -6,11 +6,12 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from alliance_cli.domain.dates import check_care_date
 from alliance_cli.domain.records import TaskRecord
 from alliance_cli.errors import InvalidInput
 from alliance_cli.services.convert import task_record
 from alliance_cli.store.engine import Database
-from alliance_cli.store.models import Task, TaskReview
+from alliance_cli.store.models import Patient, Task, TaskReview
 from alliance_cli.store.queries import get_goal, get_patient, get_task, patient_code
 
 
@@ -28,15 +29,30 @@ def _check_goal(session: Session, goal_id: int, patient_id: int, code: str) -> N
         )
 
 
+def _check_care_date(session: Session, task: Task, when: date, today: date, *, what: str) -> None:
+    """`when` is a day of the task's patient's care (see `check_care_date`)."""
+    patient = session.get(Patient, task.patient_id)
+    check_care_date(when, today, None if patient is None else patient.since, what=what)
+
+
 def add_task(
-    db: Database, code: str, text: str, *, goal_id: int | None, due: date | None, today: date
+    db: Database,
+    code: str,
+    text: str,
+    *,
+    goal_id: int | None,
+    due: date | None,
+    on: date,
+    today: date,
 ) -> TaskRecord:
+    """Store a task agreed on `on` (today, or the day it was agreed when entered later)."""
     with db.write("task.add") as session:
         patient = get_patient(session, code)
         assert patient.id is not None
+        check_care_date(on, today, patient.since, what="task date")
         if goal_id is not None:
             _check_goal(session, goal_id, patient.id, code)
-        task = Task(patient_id=patient.id, goal_id=goal_id, text=text, due=due, created=today)
+        task = Task(patient_id=patient.id, goal_id=goal_id, text=text, due=due, created=on)
         session.add(task)
         session.flush()
         return task_record(task, code, [])
@@ -63,10 +79,28 @@ def review_task(db: Database, task_id: int, adherence: str, when: date) -> TaskR
         return _record(session, task)
 
 
-def set_task_status(db: Database, task_id: int, status: str) -> TaskRecord:
+def set_task_status(
+    db: Database, task_id: int, status: str, *, on: date, today: date
+) -> TaskRecord:
+    """Close or reopen the task on `on`, kept as the day of its last status change: after
+    the task was agreed and after its previous change, on a day of care."""
     with db.write("task.status") as session:
         task = get_task(session, task_id)
+        _check_care_date(session, task, on, today, what="status date")
+        if on < task.created:
+            raise InvalidInput(
+                f"status date {on.isoformat()} is before task {task_id} was agreed "
+                f"({task.created.isoformat()})",
+                f"correct the task's date first: `alliance task edit {task_id} --date DATE`",
+            )
+        if task.status_changed is not None and on < task.status_changed:
+            raise InvalidInput(
+                f"status date {on.isoformat()} is before the last status change of task "
+                f"{task_id} ({task.status_changed.isoformat()})",
+                "record status changes in the order they happened",
+            )
         task.status = status
+        task.status_changed = on
         session.add(task)
         session.flush()
         return _record(session, task)
@@ -79,10 +113,28 @@ def edit_task(
     text: str | None,
     due: date | None,
     goal_id: int | None,
+    created: date | None = None,
+    today: date,
 ) -> TaskRecord:
+    """Change what is given; `created` corrects the day the task was agreed (never after
+    its first review or status change)."""
     with db.write("task.edit") as session:
         task = get_task(session, task_id)
         code = patient_code(session, task.patient_id)
+        if created is not None:
+            _check_care_date(session, task, created, today, what="task date")
+            reviews = session.exec(select(TaskReview).where(TaskReview.task_id == task_id))
+            later = [r.date for r in reviews]
+            if task.status_changed is not None:
+                later.append(task.status_changed)
+            first = min(later, default=None)
+            if first is not None and created > first:
+                raise InvalidInput(
+                    f"task date {created.isoformat()} is after the first review or status "
+                    f"change of task {task_id} ({first.isoformat()})",
+                    "a task is agreed before it is reviewed or closed",
+                )
+            task.created = created
         if goal_id is not None:
             _check_goal(session, goal_id, task.patient_id, code)
             task.goal_id = goal_id

@@ -21,7 +21,6 @@ SQLAlchemy, whose errors quote the statement), and their errors are replaced by 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import sqlite3
@@ -183,7 +182,11 @@ def _prompt(text: str) -> str | None:
         import getpass
 
         return getpass.getpass(text) or None
-    except (EOFError, KeyboardInterrupt, OSError, ValueError):
+    except KeyboardInterrupt:
+        # Ctrl-C is the error boundary's to report (exit 130), not a missing key (exit 4).
+        sys.stderr.write("\n")  # getpass leaves the line open
+        raise
+    except (EOFError, OSError, ValueError):
         return None
 
 
@@ -262,13 +265,21 @@ def connect(
     timeout: float = 5.0,
     isolation_level: Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE"] | None = "DEFERRED",
     passphrase: str | None = None,
+    sqlcipher: bool = False,
+    immutable: bool = False,
 ) -> sqlite3.Connection:
     """A DB-API connection to an existing file: the standard library's for plain SQLite,
     SQLCipher's (keyed and checked) for an encrypted file. Both speak the same DB-API;
     catch `errors(...)` around it. The file is never created (`mode=rw` / `mode=ro`).
-    `passphrase` overrides the key sources (`key_for`)."""
-    uri = sqlite_uri(path, read_only=read_only)
+    `passphrase` overrides the key sources (`key_for`); `sqlcipher` opens a plain file with
+    SQLCipher's driver too (unkeyed), for `export` from it."""
+    uri = sqlite_uri(path, read_only=read_only, immutable=immutable)
     if not looks_encrypted(path):
+        if sqlcipher:
+            plain = _driver().connect(
+                uri, uri=True, timeout=timeout, isolation_level=isolation_level
+            )
+            return cast(sqlite3.Connection, plain)
         return sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=isolation_level)
     key = _Key(path, passphrase)
     connection = _driver().connect(uri, uri=True, timeout=timeout, isolation_level=isolation_level)
@@ -335,40 +346,26 @@ def table_counts(connection: sqlite3.Connection, schema: str = "main") -> dict[s
 
 
 def export(
-    source: Path,
+    source: sqlite3.Connection,
     target: Path,
     *,
     encrypt: bool,
     passphrase: str,
     on_copy: Callable[[sqlite3.Connection], None] | None = None,
 ) -> None:
-    """Write the whole of `source` into the new file `target` with `sqlcipher_export`:
-    encrypted with `passphrase` (`encrypt`), or in plain SQLite (source encrypted with
-    it). `target` must be empty; it is left in WAL mode."""
-    driver = _driver()
-    sides = [source.with_name(source.name + suffix) for suffix in ("-wal", "-shm")]
-    created = [side for side in sides if not side.exists()]
+    """Write the whole database of `source` into the new file `target` with
+    `sqlcipher_export`: encrypted with `passphrase` (`encrypt`), or in plain SQLite (the
+    source encrypted with it). `source` is a SQLCipher connection (`connect(...,
+    sqlcipher=True)`), keyed when its file is encrypted, outside a transaction; it is
+    only read, and nothing beside its file is touched (its `-wal`/`-shm` belong to every
+    connection that uses it). `target` must be empty; it is left in WAL mode."""
+    target_key = raw_key(passphrase, os.urandom(SALT_BYTES)) if encrypt else ""
+    # The key is a bound parameter: it never appears in SQL text.
+    source.execute("ATTACH DATABASE ? AS converted KEY ?", (str(target), target_key))
     try:
-        if encrypt:
-            opened = driver.connect(
-                sqlite_uri(source, read_only=True), uri=True, isolation_level=None
-            )
-            target_key = raw_key(passphrase, os.urandom(SALT_BYTES))
-        else:
-            opened = connect(source, read_only=True, isolation_level=None, passphrase=passphrase)
-            target_key = ""
-        connection = cast(sqlite3.Connection, opened)
-        try:
-            # The key is a bound parameter: it never appears in SQL text.
-            connection.execute("ATTACH DATABASE ? AS converted KEY ?", (str(target), target_key))
-            connection.execute("SELECT sqlcipher_export('converted')")
-            connection.execute("DETACH DATABASE converted")
-        finally:
-            connection.close()
+        source.execute("SELECT sqlcipher_export('converted')")
     finally:
-        for side in created:  # a read-only reader of a WAL file may have had to make them
-            with contextlib.suppress(OSError):
-                side.unlink(missing_ok=True)
+        source.execute("DETACH DATABASE converted")
     converted = connect(target, isolation_level=None, passphrase=passphrase)
     try:
         converted.execute("PRAGMA journal_mode = WAL")

@@ -4,6 +4,14 @@ Every engine comes from `make_engine`, which on SQLite turns on WAL, `synchronou
 a long busy timeout and foreign keys, and takes the write lock up front (`BEGIN
 IMMEDIATE`) for write transactions, following SQLAlchemy's pysqlite recipe. SQL
 parameters are hidden from error messages so they never echo patient data.
+
+A connection to a file is bound to that file (its device and inode): `restore`,
+`encrypt` and `decrypt` replace the database with a rename, and a connection that opened
+the old file and waited for its lock would otherwise commit into an unlinked inode and
+be acknowledged. It checks, after its first read and after every BEGIN (for a write,
+once it holds the write lock), that the path still names the file it opened, and
+otherwise fails with "the database file was replaced" without writing anything. Why that
+is enough: services/replacement.py.
 """
 
 from __future__ import annotations
@@ -20,8 +28,9 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 from alliance_cli.clinician import os_user
-from alliance_cli.errors import Conflict, InvalidInput, StorageError
+from alliance_cli.errors import Conflict, DatabaseMissing, InvalidInput, StorageError
 from alliance_cli.paths import (
+    DB_ENV,
     DatabaseLocation,
     UnsupportedUrl,
     create_private_file,
@@ -35,6 +44,9 @@ BUSY_TIMEOUT_SECONDS = 15
 WRITE_OPTION = "alliance_write"
 CLINICIAN_KEY = "alliance_clinician"  # Session.info: whose caseload this transaction sees
 SQLITE_MAGIC = b"SQLite format 3\x00"
+OPENED_FILE = "alliance_opened_file"  # connection record info: the file it opened
+
+FileIdentity = tuple[int, int]  # (device, inode)
 
 
 def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
@@ -56,6 +68,7 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
         _install_sqlite_listeners(engine, foreign_keys=foreign_keys, read_only=False)
         return engine
     path = target.path
+    identity = file_identity(path)  # the file this engine is for (module docstring)
     # A file we may not write is opened read-only; if nothing is pending in its WAL, as
     # immutable, so no -wal/-shm files are created (with the file's read-only mode, they
     # would keep the database read-only after its permissions are fixed). `mode=ro` on a
@@ -70,12 +83,42 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     from alliance_cli.store import cipher  # an encrypted file: SQLCipher, keyed
 
     options = cipher.engine_options(path, uri, BUSY_TIMEOUT_SECONDS) or {"creator": connect}
+    options["creator"] = _noting_the_file(path, options["creator"])
     engine = create_engine(
         "sqlite+pysqlite://", poolclass=QueuePool, hide_parameters=True, **options
     )
     read_only = unwritable or target.read_only
-    _install_sqlite_listeners(engine, foreign_keys=foreign_keys, read_only=read_only)
+    _install_sqlite_listeners(
+        engine, foreign_keys=foreign_keys, read_only=read_only, file=(path, identity)
+    )
     return engine
+
+
+def file_identity(path: Path) -> FileIdentity | None:
+    """(device, inode) of the file `path` names now; None if there is none."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+def database_replaced(undone: str = "nothing was changed") -> StorageError:
+    return StorageError(
+        "the database file was replaced (by restore, encrypt or decrypt) while this "
+        f"command was using it: {undone}",
+        "run the command again",
+    )
+
+
+def _noting_the_file(path: Path, opener: Any) -> Any:
+    """A pool `creator` that notes which file `path` names just before opening it."""
+
+    def creator(record: Any) -> Any:
+        record.info[OPENED_FILE] = file_identity(path)
+        return opener()
+
+    return creator
 
 
 def has_wal_content(path: Path) -> bool:
@@ -93,17 +136,40 @@ def url_not_understood(url: str) -> StorageError:
     )
 
 
-def _install_sqlite_listeners(engine: Engine, *, foreign_keys: bool, read_only: bool) -> None:
+def _install_sqlite_listeners(
+    engine: Engine,
+    *,
+    foreign_keys: bool,
+    read_only: bool,
+    file: tuple[Path, FileIdentity | None] | None = None,
+) -> None:
+    def replaced(info: dict[Any, Any]) -> bool:
+        """The path no longer names the file this connection opened (or the engine's)."""
+        if file is None:
+            return False
+        now = file_identity(file[0])
+        return now is None or now != info.get(OPENED_FILE) or file[1] not in (None, now)
+
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction begins.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-        if read_only:
-            cursor.execute("PRAGMA query_only = ON")
-        else:  # switching to WAL writes the file header
-            cursor.execute("PRAGMA journal_mode = WAL")
+        try:
+            if read_only:
+                cursor.execute("PRAGMA query_only = ON")
+                cursor.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a first read
+            else:  # switching to WAL writes the file header; a first read either way
+                cursor.execute("PRAGMA journal_mode = WAL")
+        except Exception:
+            if not replaced(record.info):
+                raise
+            dbapi_connection.close()  # SQLite neither writes nor checkpoints a moved file
+            raise database_replaced() from None
+        if replaced(record.info):
+            dbapi_connection.close()
+            raise database_replaced()
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.close()
@@ -112,6 +178,9 @@ def _install_sqlite_listeners(engine: Engine, *, foreign_keys: bool, read_only: 
     def _on_begin(connection: Any) -> None:
         writing = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        if replaced(connection.connection.info):  # a write holds the write lock by now
+            connection.exec_driver_sql("ROLLBACK")
+            raise database_replaced()
 
 
 def translate_db_error(error: exc.DBAPIError) -> StorageError | Conflict:
@@ -207,34 +276,77 @@ class Database:
         self.engine.dispose()
 
 
-def prepare_sqlite_file(location: DatabaseLocation) -> None:
-    """Create the data directory (0700) and database file (0600) or check the file.
+def database_missing(location: DatabaseLocation, *, empty: bool = False) -> DatabaseMissing:
+    """The one wording of "there is no database there": it names what the user pointed at
+    (never stored data) and how to start, or where to look for a typo."""
+    where = location.display()
+    if location.is_postgresql:
+        return DatabaseMissing(
+            f"there is no database at {where}: it does not exist on the server",
+            "create it on the server first (e.g. with createdb), or check --db / ALLIANCE_DB",
+        )
+    check = {"--db": "check --db", DB_ENV: f"check {DB_ENV}"}.get(
+        location.source, f"point --db / {DB_ENV} at your database"
+    )
+    hint = f"start one with `alliance patient add CODE`, or {check}"
+    if empty:
+        return DatabaseMissing(f"{where} is empty: no database was created in it yet", hint)
+    return DatabaseMissing(f"there is no database at {where}: it does not exist yet", hint)
 
-    Only the default data directory is created; a missing directory in an explicit
-    `--db` path is an error, so a typo never scatters patient data around the disk.
+
+def _is_missing(path: Path) -> bool:
+    """True only when `path` certainly does not exist (a permission problem is not
+    "missing": opening the file reports it in its own words)."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def prepare_sqlite_file(location: DatabaseLocation, *, create: bool = False) -> None:
+    """Check the database file; with `create`, first create the file (0600) and, for the
+    default location only, the data directory (0700).
+
+    Without `create` (the default, for every command that only reads) a missing or empty
+    file is `DatabaseMissing` and nothing is created: a report over a database that was
+    never written would be an empty "all clear". A missing directory in an explicit
+    `--db` path is an error either way, so a typo never scatters patient data around.
     """
     path = location.path
     if path is None:
         return
+    if _is_missing(path):
+        if location.read_only_url:
+            raise DatabaseMissing(
+                f"{path} does not exist", "a read-only URL (mode=ro) cannot create it"
+            )
+        if not create:
+            raise database_missing(location)
     parent = path.parent
-    if location.is_default:
+    if location.is_default and create:
         ensure_private_dir(parent)
     elif not parent.is_dir():
         raise StorageError(f"directory {parent} does not exist", "create it first, or fix --db")
-    if location.read_only_url and not path.exists():
-        raise StorageError(f"{path} does not exist", "a read-only URL (mode=ro) cannot create it")
     if path.is_dir():
         raise StorageError(f"{path} is a directory, not a database file")
     try:
-        create_private_file(path)
+        if create:
+            create_private_file(path)
         with path.open("rb") as handle:
             head = handle.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:  # removed since we looked
+        raise database_missing(location) from None
     except PermissionError:
         raise StorageError(
             f"cannot read or create {path}", "check the file's and directory's permissions"
         ) from None
     except OSError as error:
         raise StorageError(f"cannot open {path}: {error.strerror}") from None
+    if not head and not create:
+        raise database_missing(location, empty=True)
     if head and head != SQLITE_MAGIC:
         from alliance_cli.store import cipher
 
@@ -246,19 +358,24 @@ def prepare_sqlite_file(location: DatabaseLocation) -> None:
         # The key opens it (or a clear error: no key, wrong key), read-only.
         _refuse_foreign_tables(path, cipher.unlock(path))
     elif head:
-        _refuse_foreign_sqlite(path)
+        tables = _sqlite_tables(path)
+        if tables is not None:
+            _refuse_foreign_tables(path, tables)
+            if not tables and not create:  # a SQLite file nothing was ever written to
+                raise database_missing(location, empty=True)
 
 
-def _refuse_foreign_sqlite(path: Path) -> None:
-    """Look, read-only, before our connections switch the file to WAL (a write)."""
+def _sqlite_tables(path: Path) -> set[str] | None:
+    """The file's table names, looked up read-only before our connections switch it to
+    WAL (a write); None when it cannot be read (the engine then reports it in the usual
+    words)."""
     try:
         immutable = not os.access(path, os.W_OK) and not has_wal_content(path)
         uri = sqlite_uri(path, read_only=True, immutable=immutable)
         with closing(sqlite3.connect(uri, uri=True, timeout=1)) as conn:
-            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+            return {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
     except sqlite3.Error:
-        return  # locked, damaged...: the engine reports it with the usual messages
-    _refuse_foreign_tables(path, tables)
+        return None
 
 
 def _refuse_foreign_tables(path: Path, tables: set[str]) -> None:
@@ -272,18 +389,22 @@ def _refuse_foreign_tables(path: Path, tables: set[str]) -> None:
 def open_database(
     location: DatabaseLocation,
     *,
+    create: bool = False,
     migrate: bool = True,
     clinician: str | None = None,
     explicit_clinician: bool = False,
 ) -> Database:
     """Open the database the user pointed at, upgrading its schema if needed.
 
+    Only with `create` (commands that store something) is a missing SQLite file created;
+    otherwise it is `DatabaseMissing`, so a read never leaves an empty database behind
+    (see `prepare_sqlite_file`). A PostgreSQL database is never created by alliance.
     `clinician` is who works on a SQLite file; on PostgreSQL it is the connecting role,
     and an explicitly requested other name (`--clinician`) is refused.
     """
     from alliance_cli.store.migrate import ensure_schema
 
-    prepare_sqlite_file(location)
+    prepare_sqlite_file(location, create=create)
     try:
         engine = make_engine(location.url)
     except exc.ArgumentError:
@@ -307,8 +428,17 @@ def open_database(
             local = role
     except exc.DBAPIError as error:
         engine.dispose()
-        raise translate_db_error(error) from error
+        raise connect_error(location, error) from error
     except BaseException:
         engine.dispose()
         raise
     return Database(engine, location, local)
+
+
+def connect_error(location: DatabaseLocation, error: exc.DBAPIError) -> StorageError | Conflict:
+    """`translate_db_error`, except that a PostgreSQL server saying the database named in
+    the URL does not exist (`FATAL: database "x" does not exist`) is `DatabaseMissing`."""
+    text = str(getattr(error, "orig", error)).lower()
+    if location.is_postgresql and 'database "' in text and "does not exist" in text:
+        return database_missing(location)
+    return translate_db_error(error)

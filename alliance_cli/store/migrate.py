@@ -61,6 +61,10 @@ def ensure_schema(engine: Engine, location: DatabaseLocation, *, clinician: str 
     backup = None
     if populated and location.path is not None:
         backup = backup_before_upgrade(engine, location.path, current or "none")
+    # `upgrade` reads the file's header (its own engine); closing that descriptor would
+    # drop every POSIX lock this process holds on the file, the SHARED lock of a pooled
+    # connection included, which keeps a replacement out (services/replacement.py).
+    engine.dispose()
     try:
         upgrade(location.url, SCHEMA_HEAD, clinician=clinician)
     except StorageError:

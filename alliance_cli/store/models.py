@@ -70,6 +70,7 @@ class Task(SQLModel, table=True):
     status: str = "active"
     due: date | None = None
     created: date
+    status_changed: date | None = None  # the day of the last status change (schema 0006)
 
 
 class TaskReview(SQLModel, table=True):
