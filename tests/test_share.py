@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXED_TODAY, Cli
+from tests.conftest import FIXED_TODAY, Cli, Snapshots
 
 ROOT = Path(__file__).parent.parent
 TODAY = FIXED_TODAY  # the `caseload` fixture fixes the day: every date below is relative
@@ -39,10 +39,16 @@ def rate(cli: Cli, code: str, when: str, value: float, rater: str = "patient") -
 
 
 @pytest.fixture
-def caseload(fixed_today: date, cli: Cli) -> Cli:
+def caseload(fixed_today: date, cli: Cli, snapshots: Snapshots) -> Cli:
     """FALL drops to 4 this week (alerts); FINE is steady; GONE was last seen 60 days ago
-    (as of TODAY, the fixed day)."""
+    (as of TODAY, the fixed day). (Made by these commands once per test process, then
+    copied: `Snapshots` in conftest.py.)"""
     cli.make_room()
+    snapshots.give(cli, "test_share caseload", add_caseload)
+    return cli
+
+
+def add_caseload(cli: Cli) -> None:
     for code in ("FALL", "FINE", "GONE"):
         cli.ok("patient", "add", code)
     for week, value in enumerate([9, 9, 9]):
@@ -56,7 +62,6 @@ def caseload(fixed_today: date, cli: Cli) -> Cli:
     cli.ok("task", "add", "FALL", "Diary")
     cli.ok("task", "review", "1", "--adherence", "done", "--date", day(5))
     cli.ok("task", "review", "1", "--adherence", "not-done", "--date", day(1))
-    return cli
 
 
 def test_summary_json_counts_and_flags(caseload: Cli) -> None:

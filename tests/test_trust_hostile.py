@@ -51,7 +51,7 @@ from hypothesis import strategies as st
 from typer.testing import Result
 
 from tests import backends
-from tests.conftest import FIXED_TODAY, Cli
+from tests.conftest import FIXED_TODAY, Cli, Snapshots
 
 pytestmark = pytest.mark.sqlite_only  # these tests are about the SQLite file itself
 
@@ -1474,9 +1474,15 @@ def mentions_sentinel(text: str) -> bool:
 
 
 @pytest.fixture
-def private_clinic(cli: Cli) -> Cli:
-    """A patient whose name, notes, goal and task all carry the sentinel."""
+def private_clinic(cli: Cli, snapshots: Snapshots) -> Cli:
+    """A patient whose name, notes, goal and task all carry the sentinel. (Made by these
+    commands once per test process and day, then copied: `Snapshots` in conftest.py.)"""
     cli.db_path.parent.mkdir(parents=True)
+    snapshots.give(cli, "test_trust_hostile private_clinic", add_private_patient)
+    return cli
+
+
+def add_private_patient(cli: Cli) -> None:
     cli.ok("patient", "add", "P1", "--name", f"{SENTINEL} name", "--since", "2026-01-01")
     cli.ok("patient", "edit", "P1", "--note", f"{SENTINEL} profile note")
     cli.ok("goal", "add", "P1", f"{SENTINEL} goal", "--target", "2027-01-01")
@@ -1490,7 +1496,6 @@ def private_clinic(cli: Cli) -> Cli:
             "--note",
             f"{SENTINEL} session note",
         )
-    return cli
 
 
 CORRUPTIONS = {
