@@ -108,7 +108,7 @@ def keep_as_template(admin: str, url: str) -> str | None:
     return name
 
 
-@atexit.register  # a fallback: pytest-xdist workers may end without running atexit
+@atexit.register  # also at exit, for a process that used this module outside a session
 def drop_kept() -> None:
     """Drop the templates this process made."""
     while _kept:
