@@ -459,8 +459,11 @@ def test_restore_without_yes_off_a_terminal_refuses(p014: Cli, tmp_path: Path) -
 
 
 def test_restore_refuses_while_another_connection_has_the_database_open(
-    p014: Cli, tmp_path: Path
+    p014: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import alliance_cli.store.engine as engine
+
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_SECONDS", 1)  # it waits that long, then refuses
     saved = tmp_path / "saved.db"
     p014.ok("backup", str(saved))
     p014.ok("patient", "add", "P015")
