@@ -7,8 +7,10 @@ TOML at `ALLIANCE_CONFIG`, else `config.toml` in the per-user config directory:
 
     [thresholds.quick]
     low_total = 21
+    discrepancy = 2.0                 # therapist above patient: watch (therapist-higher)
+    discrepancy_patient_higher = 2.0  # patient above therapist beyond the dyad's usual gap
 
-    [instruments.wai-red]          # a clinic's own instrument, no code change needed
+    [instruments.clinic-10]         # a clinic's own instrument, no code change needed
     title = "WAI, 10 items"
     items = 10
     min = 1
@@ -17,6 +19,9 @@ TOML at `ALLIANCE_CONFIG`, else `config.toml` in the per-user config directory:
     bond = [1, 2, 3]
     goal = [4, 5, 6]
     task = [7, 8, 9, 10]
+
+    [repair]
+    strategies = ["grounding"]      # offered by `repair add` after the built-in ones
 
 An invalid file is an error naming the key, never a traceback.
 """
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from alliance_cli.domain.instruments import BUILTIN_INSTRUMENTS, DIMENSIONS, Instrument
+from alliance_cli.domain.repairs import STRATEGIES as REPAIR_STRATEGIES
 from alliance_cli.domain.rules import (
     INTEGER_FIELDS,
     MINIMUMS,
@@ -39,10 +45,15 @@ from alliance_cli.domain.rules import (
     Thresholds,
     default_thresholds,
 )
+from alliance_cli.domain.suggestions import ANY as ANY_TOPIC
+from alliance_cli.domain.suggestions import BUILTIN as BUILTIN_SUGGESTIONS
+from alliance_cli.domain.suggestions import TOPICS, Library, Suggestion, merged
 from alliance_cli.errors import AllianceError, InvalidInput
 from alliance_cli.paths import config_file
 
 GENERAL_FIELDS = tuple(f.name for f in fields(GeneralRules))
+SUGGESTION_KINDS = tuple(BUILTIN_SUGGESTIONS)
+SUGGESTION_TOPICS = (*TOPICS, "any")
 INSTRUMENT_KEYS = frozenset(
     {"title", "items", "min", "max", "decimals", "score", "source", "extra", *DIMENSIONS}
 )
@@ -67,6 +78,8 @@ class Settings:
     rules: RuleSet
     sources: dict[str, str] = field(default_factory=dict)  # "thresholds.quick.low_total" -> "file"
     clinician: str | None = None  # general.clinician: who you are on a shared SQLite file
+    suggestions: Library = field(default_factory=lambda: BUILTIN_SUGGESTIONS)
+    repair_strategies: tuple[str, ...] = REPAIR_STRATEGIES  # built in, then [repair] strategies
 
     def instrument(self, name: str) -> Instrument:
         try:
@@ -97,9 +110,12 @@ def _settings(path: Path, exists: bool, data: dict[str, Any]) -> Settings:
     def fail(key: str, problem: str) -> ConfigError:
         return ConfigError(f"config {path}: {key} {problem}")
 
-    unknown = set(data) - {"general", "thresholds", "instruments"}
+    unknown = set(data) - {"general", "thresholds", "instruments", "suggestions", "repair"}
     if unknown:
-        raise fail(sorted(unknown)[0], "is not a known section (general, thresholds, instruments)")
+        raise fail(
+            sorted(unknown)[0],
+            "is not a known section (general, thresholds, instruments, suggestions, repair)",
+        )
 
     instruments = dict(BUILTIN_INSTRUMENTS)
     for name, spec in _table(data, "instruments", fail).items():
@@ -144,6 +160,10 @@ def _settings(path: Path, exists: bool, data: dict[str, Any]) -> Settings:
         if "low_total" in changes and "early_total" not in changes:
             changes["early_total"] = changes["low_total"]  # early-risk follows the cut-off
             sources[f"thresholds.{name}.early_total"] = "file (follows low_total)"
+        if "discrepancy" in changes and "discrepancy_patient_higher" not in changes:
+            # the patient-higher direction follows the discrepancy threshold
+            changes["discrepancy_patient_higher"] = changes["discrepancy"]
+            sources[f"thresholds.{name}.discrepancy_patient_higher"] = "file (follows discrepancy)"
         thresholds[name] = Thresholds(**{**_as_dict(base), **changes})
     return Settings(
         path=path,
@@ -152,7 +172,68 @@ def _settings(path: Path, exists: bool, data: dict[str, Any]) -> Settings:
         rules=RuleSet(thresholds=thresholds, general=GeneralRules(**general_values)),
         sources=sources,
         clinician=clinician,
+        suggestions=_suggestions(_table(data, "suggestions", fail), fail),
+        repair_strategies=_strategies(_table(data, "repair", fail), fail, sources),
     )
+
+
+def _strategies(data: dict[str, Any], fail: Any, sources: dict[str, str]) -> tuple[str, ...]:
+    """`[repair] strategies = ["name", ...]`: a clinic's own repair strategies, offered
+    after the built-in ones (which stay: stored repairs name them)."""
+    for key in set(data) - {"strategies"}:
+        raise fail(f"repair.{key}", "is not a known setting")
+    names = data.get("strategies", [])
+    sources["repair.strategies"] = "file" if "strategies" in data else "default"
+    if not isinstance(names, list):
+        raise fail("repair.strategies", "must be a list of names")
+    added: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or not name or not name.replace("-", "").isalnum():
+            raise fail(
+                "repair.strategies", f"must hold names of letters, digits and -, not {name!r}"
+            )
+        if name not in REPAIR_STRATEGIES and name not in added:
+            added.append(name)
+    return (*REPAIR_STRATEGIES, *added)
+
+
+def _suggestions(data: dict[str, Any], fail: Any) -> Library:
+    """`[suggestions.KIND]`: `TOPIC = ["text", ...]` (or `{text, source}` tables) replaces
+    the built-in suggestions of that topic; `extend = true` adds them after them instead."""
+    if not data:
+        return BUILTIN_SUGGESTIONS
+    changes: dict[str, dict[str, tuple[Suggestion, ...]]] = {}
+    extend: set[str] = set()
+    for kind, table in data.items():
+        prefix = f"suggestions.{kind}"
+        if kind not in SUGGESTION_KINDS:
+            raise fail(prefix, f"is not a flag kind ({', '.join(SUGGESTION_KINDS)})")
+        topics = dict(_as_table(table, prefix, fail))
+        flag = topics.pop("extend", False)
+        if not isinstance(flag, bool):
+            raise fail(f"{prefix}.extend", "must be true or false")
+        if flag:
+            extend.add(kind)
+        for topic, items in topics.items():
+            key = f"{prefix}.{topic}"
+            if topic not in SUGGESTION_TOPICS:
+                raise fail(key, f"is not a topic ({', '.join(SUGGESTION_TOPICS)})")
+            if not isinstance(items, list):
+                raise fail(key, "must be a list of suggestions")
+            topic = ANY_TOPIC if topic == "any" else topic
+            changes.setdefault(kind, {})[topic] = tuple(_suggestion(i, key, fail) for i in items)
+    return merged(BUILTIN_SUGGESTIONS, changes, extend)
+
+
+def _suggestion(item: Any, key: str, fail: Any) -> Suggestion:
+    text, source = (
+        (item.get("text"), item.get("source")) if isinstance(item, dict) else (item, None)
+    )
+    if not isinstance(text, str) or not text.strip():
+        raise fail(key, "must hold texts (or tables with a text and a source)")
+    if isinstance(item, dict) and set(item) - {"text", "source"}:
+        raise fail(key, "tables take only text and source")
+    return Suggestion(text.strip(), str(source) if source else "config file")
 
 
 def _as_dict(thresholds: Thresholds) -> dict[str, Any]:

@@ -80,6 +80,13 @@ def is_url(value: str) -> bool:
 
 
 def sqlite_url(path: Path) -> str:
+    """The URL of the file `path`, which `parse_sqlite_url` turns back into `path`: a
+    name with `?` (which would start the URL's query) is written in the escaped
+    `file:` form."""
+    if "?" in str(path):
+        from urllib.parse import quote
+
+        return f"sqlite:///file:{quote(str(path), safe='/')}?uri=true"
     return f"sqlite:///{path}"
 
 
@@ -185,6 +192,39 @@ def ensure_private_dir(path: Path) -> None:
     path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
 
 
+def ensure_data_dir(path: Path) -> None:
+    """Create alliance's data directory `path` (0700) for a database about to be created.
+
+    Missing directories are created only below an existing anchor: the home directory
+    when `path` is inside it (so `~/.local/share` may be made, as XDG asks), else the
+    parent of `XDG_DATA_HOME`. A home directory that does not exist (`HOME=/nonexistent`
+    of a service account) is never created: that is an error naming the path, exit 4.
+    """
+    from alliance_cli.errors import StorageError
+
+    home = Path(os.path.expanduser("~"))
+    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+    if path != home and path.is_relative_to(home):
+        anchor = home
+    elif xdg and path.is_relative_to(xdg):
+        anchor = Path(xdg).parent
+    else:
+        anchor = path.parent
+    hint = "create it, or point --db / ALLIANCE_DB at a database file"
+    if not anchor.is_dir():
+        raise StorageError(
+            f"cannot create the data directory {path}: {anchor} does not exist", hint
+        )
+    try:
+        ensure_private_dir(path)
+    except OSError as error:
+        raise StorageError(
+            f"cannot create the data directory {path}: {error.strerror}",
+            "check the permissions of the directories above it, or point --db / "
+            "ALLIANCE_DB at a database file",
+        ) from None
+
+
 def create_private_file(path: Path) -> bool:
     """Create an empty file with mode 0600 unless it exists; True if created."""
     try:
@@ -195,22 +235,146 @@ def create_private_file(path: Path) -> bool:
     return True
 
 
+# Temp files: `.NAME.alliance-PID-START-RANDOM.tmp` (START: when process PID started, in
+# clock ticks since boot, where the system says; else 0), and SQLite's side files of
+# them. An unfinished file never has its final name, and one left by a killed process
+# (its PID gone, or now another process) is removed by the next command that uses the
+# directory (`clean_stale_temps`).
+TEMP_MARK = "alliance"
+_TEMP_NAME = (  # TEMP_MARK, then PID, START, mkstemp's random part
+    r"^\..*\.alliance-(?P<pid>[0-9]{1,10})-(?P<start>[0-9]{1,20})-[A-Za-z0-9_]+"
+    r"\.tmp(?:-journal|-wal|-shm)?$"
+)
+_SIDE_OF_TEMP = ("-journal", "-wal", "-shm")
+
+
+def _process_start(pid: int) -> int | None:
+    """When process `pid` started (clock ticks since boot, Linux /proc); None if unknown.
+    Unlike a time of day, it cannot move: it tells a reused PID from the original."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rpartition(b")")[2].split()
+        return int(fields[19])  # field 22, starttime, counted from field 3
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _temp_owner_alive(pid: int, start: int) -> bool:
+    """True unless the process that named a temp file certainly exists no more."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError, ValueError):
+        return True  # another user's process, or a number we cannot ask about: keep it
+    now = _process_start(pid) if start else None
+    return now is None or now == start
+
+
+def create_private_temp(directory: Path, name: str) -> Path:
+    """A new, empty 0600 temp file in `directory` for what will become `name` (a unique
+    name, created with O_EXCL: an existing file of any name is never touched).
+
+    Raises OSError (FileNotFoundError for a missing directory, PermissionError...).
+    """
+    import tempfile
+
+    pid = os.getpid()
+    start = _process_start(pid) or 0
+    prefix = f".{name[:100]}.{TEMP_MARK}-{pid}-{start}-"
+    fd, raw = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
+    os.close(fd)
+    return Path(raw)
+
+
+def remove_temp(temp: Path) -> None:
+    """Remove a temp file and SQLite's side files of it, quietly."""
+    for path in (temp, *(temp.with_name(temp.name + side) for side in _SIDE_OF_TEMP)):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def clean_stale_temps(directory: Path) -> list[Path]:
+    """Remove the temp files (`create_private_temp`) that alliance processes killed
+    mid-way left in `directory`, and return them. Only regular files of this user named
+    by that pattern are removed, and only when the process named in them is gone (its
+    PID is free, or now belongs to a process that started at another time)."""
+    import re
+    import stat
+
+    pattern = re.compile(_TEMP_NAME)
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match is None or int(match["pid"]) == os.getpid():
+            continue
+        try:
+            status = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(status.st_mode) or (uid is not None and status.st_uid != uid):
+            continue
+        if _temp_owner_alive(int(match["pid"]), int(match["start"])):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def place_new(temp: Path, target: Path) -> None:
+    """Give the finished `temp` the name `target`, never replacing anything there (a
+    dangling symlink included): FileExistsError. `temp` is gone afterwards."""
+    try:
+        os.link(temp, target)  # atomic, and fails if anything has that name
+    except FileExistsError:
+        raise
+    except OSError:  # a filesystem without hard links
+        if target.exists() or target.is_symlink():
+            raise FileExistsError(target) from None
+        os.replace(temp, target)
+        return
+    os.unlink(temp)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable, where the platform can."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def write_private_file(path: Path, text: str, *, force: bool = False) -> None:
-    """Write `text` to `path` atomically (temp file 0600 + rename); never silently replace.
+    """Write `text` to `path` atomically (a unique 0600 temp file + rename); never
+    silently replace anything, a dangling symlink included.
 
     Raises FileExistsError when `path` exists and `force` is false.
     """
-    if path.exists() and not force:
+    if not force and (path.exists() or path.is_symlink()):
         raise FileExistsError(path)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    clean_stale_temps(path.parent)
+    temp = create_private_temp(path.parent, path.name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with open(temp, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temp)
-        raise
+        if force:
+            os.replace(temp, path)
+        else:
+            place_new(temp, path)
+    finally:
+        remove_temp(temp)
+    fsync_directory(path.parent)

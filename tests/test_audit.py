@@ -47,6 +47,8 @@ def test_the_audit_trail_is_append_only(p014: Cli) -> None:
         "DELETE FROM audit_log",
         "UPDATE audit_log SET action = 'forged'",
         "UPDATE audit_log SET actor = 'someone else'",
+        "UPDATE audit_log SET undone = true",  # undo appends instead (schema 0007)
+        "UPDATE audit_log SET undoes = txn",
     ):
         with pytest.raises(Exception, match="append-only"):  # sqlite3 or psycopg error
             p014.sql(statement)

@@ -191,9 +191,9 @@ BAD_RATINGS = [
     ("Infinity", "is not a number"),
     ("7,5", "is not a number"),
     ("", "is not a number"),
-    ("7.25", "has too many decimals"),
-    ("0.05", "has too many decimals"),
-    ("9.99", "has too many decimals"),
+    ("7.25", "too many decimals"),
+    ("0.05", "too many decimals"),
+    ("9.99", "too many decimals"),
 ]
 DIMENSIONS = ("bond", "goal", "task")
 
@@ -633,7 +633,7 @@ def run_process(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
         pytest.param(("session", "list", "NOPE"), "unknown patient 'NOPE'", id="unknown-patient"),
         pytest.param(
             ("session", "add", "P014", "--date", FREE_DAY, "--bond", "11", "--goal", "7"),
-            "bond rating 11 is out of range",
+            "bond rating is 11, out of range",
             id="rating-out-of-range",
         ),
         pytest.param(("patient", "delete", "P014"), "refusing to erase P014", id="delete-no-yes"),

@@ -38,6 +38,7 @@ SESSION_KEYS = {
     "items",
     "extra",
     "note",
+    "rupture",
 }
 GOAL_KEYS = {"id", "patient", "text", "proposed_by", "status", "target", "created", "reviews"}
 TASK_KEYS = {
@@ -136,6 +137,7 @@ def test_readme_flow_stores_everything_and_reports_changes(fixed_today: date, cl
         "total": 21.0,
         "items": [8.0, 7.0, 6.0],
         "extra": {},
+        "rupture": None,  # not asked
         "note": "felt unheard about pain",
     }
     patients = json.loads(cli.ok("patient", "list", "--format", "json").stdout)
@@ -248,7 +250,8 @@ def test_change_is_against_the_same_rater(p014: Cli) -> None:
 
 def test_csv_listing_has_header_and_rows(p014: Cli) -> None:
     lines = p014.ok("session", "list", "P014", "--format", "csv").stdout.splitlines()
-    assert lines[0] == "id,patient,date,rater,instrument,bond,goal,task,total,items,extra,note"
+    header = "id,patient,date,rater,instrument,bond,goal,task,total,items,extra,rupture,note"
+    assert lines[0] == header
     assert lines[1].startswith("1,P014,2026-02-02,patient,quick,7,7,7,")
 
 
@@ -424,3 +427,31 @@ def test_demo_refuses_the_real_database(cli: Cli) -> None:
     result = cli("demo", "--path", str(cli.db_path))
     assert result.exit_code == 1
     assert cli.dump() == before
+
+
+def test_item_prompts_name_what_each_item_is_about(p014: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An SRS prompt says which item it asks for, not only `srs item 1 of 4`."""
+    monkeypatch.setattr("alliance_cli.cli.session.stdin_is_terminal", lambda: True)
+    p014.ok("patient", "add", "S01", "--since", "2026-01-05", "--instrument", "srs")
+    result = p014("session", "add", "S01", "--date", "2026-02-09", input="8\n7\n9\n8.5\n")
+    assert result.exit_code == 0, result.stderr
+    for number, label in enumerate(
+        ("relationship", "goals and topics", "approach or method", "overall"), 1
+    ):
+        assert f"srs item {number} of 4: {label} (0-10)" in result.stderr
+    assert p014.rows("session_rating")[-1][5:8] == (8.0, 7.0, 9.0)
+
+
+def test_a_therapist_rating_on_the_wai_sr_warns_once(p014: Cli) -> None:
+    """The WAI-SR is a client form: the therapist's first set on it says why that is a
+    problem, later ones do not repeat it; patient ratings never warn."""
+    p014.ok("patient", "add", "W01", "--since", "2026-01-05", "--instrument", "wai-sr")
+    items = ["--items", "4,4,4,4,4,4,4,4,4,4,4,4"]
+    patient = p014.ok("session", "add", "W01", "--date", "2026-02-02", *items)
+    assert "client form" not in patient.stderr
+    first = p014.ok("session", "add", "W01", "--date", "2026-02-02", "--rater", "therapist", *items)
+    assert "warning: wai-sr is a client form" in first.stderr
+    assert "Hatcher, Lindqvist & Falkenstroem 2020" in first.stderr
+    later = p014.ok("session", "add", "W01", "--date", "2026-02-09", "--rater", "therapist", *items)
+    assert "client form" not in later.stderr
+    assert len(p014.rows("session_rating")) == 4  # stored all the same

@@ -230,16 +230,16 @@ def test_score_items_refuses_a_wrong_count() -> None:
 def test_value_out_of_range_is_refused(instrument: Instrument, value: str) -> None:
     with pytest.raises(InvalidInput) as info:
         parse_value(value, "item 3", instrument)
-    assert info.value.message == f"item 3 {value} is out of range"
+    assert info.value.message == f"item 3 is {value}, out of range"
     assert info.value.hint == f"the {instrument.name} scale is {instrument.scale}"
 
 
 def test_out_of_range_item_is_named_by_its_number() -> None:
     items = [str(value) for value in WAI_ITEMS]
     items[6] = "6"
-    with pytest.raises(InvalidInput, match=r"^item 7 6 is out of range"):
+    with pytest.raises(InvalidInput, match=r"^item 7 is 6, out of range"):
         parse_items(",".join(items), WAI_SR)
-    with pytest.raises(InvalidInput, match=r"^item 2 10.5 is out of range"):
+    with pytest.raises(InvalidInput, match=r"^item 2 is 10.5, out of range"):
         scores_from_input(SRS, RawRating(items="8,10.5,7,7"))
 
 
@@ -315,7 +315,7 @@ def test_missing_entries() -> None:
 
 
 def test_parse_score_labels_the_dimension() -> None:
-    with pytest.raises(InvalidInput, match=r"^bond rating 11 is out of range"):
+    with pytest.raises(InvalidInput, match=r"^bond rating is 11, out of range"):
         parse_score("11", "bond")
 
 
@@ -335,12 +335,12 @@ WAI_RED = {
 
 def with_instrument(**changes: Any) -> dict[str, Any]:
     spec = {**WAI_RED, **changes}
-    return {"instruments": {"wai-red": {k: v for k, v in spec.items() if v is not None}}}
+    return {"instruments": {"clinic-form": {k: v for k, v in spec.items() if v is not None}}}
 
 
 def test_custom_instrument_loads_and_scores() -> None:
     config = settings(with_instrument())
-    red = config.instrument("wai-red")
+    red = config.instrument("clinic-form")
     assert (red.item_count, red.item_min, red.item_max, red.decimals) == (10, 1.0, 7.0, 0)
     assert red.title == "WAI, 10 items"
     assert not red.builtin
@@ -352,12 +352,12 @@ def test_custom_instrument_loads_and_scores() -> None:
     with pytest.raises(InvalidInput, match="out of range"):
         parse_items("8,6,5,4,3,2,1,2,3,4", red)
     # built-ins stay available next to it
-    assert set(config.instruments) == {"quick", "wai-sr", "srs", "wai-red"}
+    assert set(config.instruments) == {"quick", "wai-sr", "srs", "clinic-form"}
 
 
 def test_custom_instrument_sum_score_and_extra() -> None:
     config = settings(with_instrument(score="sum", decimals=1, extra={"overall": [10]}, items=10))
-    red = config.instrument("wai-red")
+    red = config.instrument("clinic-form")
     assert red.extra == ("overall",)
     scores = score_items(red, parse_items("7,6,5,4,3,2,1,2,3,4.5", red))
     # bond 7+6+5 = 18; goal 4+3+2 = 9; task 1+2+3+4.5 = 10.5; total 37.5; overall item 10
@@ -368,14 +368,14 @@ def test_custom_instrument_sum_score_and_extra() -> None:
 
 def test_custom_instrument_gets_thresholds_relative_to_its_scale() -> None:
     config = settings(with_instrument())
-    rules = config.rules.for_instrument("wai-red")
+    rules = config.rules.for_instrument("clinic-form")
     # total 10..70, span 60: 10 % = 6.0; item span 6: 20 % = 1.2
     assert rules.drop_total == 6.0
     assert rules.decline_total == 6.0
     assert rules.rupture_min_size == 6.0
     assert rules.discrepancy == pytest.approx(1.2)
     assert rules.low_total is None and rules.rci_threshold() is None
-    assert config.sources["thresholds.wai-red.drop_total"] == "default"
+    assert config.sources["thresholds.clinic-form.drop_total"] == "default"
 
 
 def test_unknown_instrument_name_is_refused_with_the_choices() -> None:
@@ -388,31 +388,31 @@ def test_unknown_instrument_name_is_refused_with_the_choices() -> None:
 @pytest.mark.parametrize(
     ("data", "key", "problem"),
     [
-        (with_instrument(bond=[1, 11]), "instruments.wai-red.bond", "from 1 to 10, not 11"),
-        (with_instrument(goal=[0, 4]), "instruments.wai-red.goal", "from 1 to 10, not 0"),
-        (with_instrument(task=[]), "instruments.wai-red.task", "non-empty list"),
-        (with_instrument(task="7-10"), "instruments.wai-red.task", "non-empty list"),
-        (with_instrument(bond=[True]), "instruments.wai-red.bond", "not True"),
-        (with_instrument(bond=None), "instruments.wai-red.bond", "is missing"),
-        (with_instrument(items=None), "instruments.wai-red.items", "is missing"),
-        (with_instrument(max=1), "instruments.wai-red.max", "greater than min"),
-        (with_instrument(max=0), "instruments.wai-red.max", "greater than min"),
-        (with_instrument(colour="red"), "instruments.wai-red.colour", "not a known"),
-        (with_instrument(score="median"), "instruments.wai-red.score", "value, mean, sum"),
-        (with_instrument(score="value"), "instruments.wai-red.score", "exactly one item"),
-        (with_instrument(items=0), "instruments.wai-red.items", "at least 1"),
-        (with_instrument(items=10.5), "instruments.wai-red.items", "whole number"),
-        (with_instrument(min="one"), "instruments.wai-red.min", "must be a number"),
+        (with_instrument(bond=[1, 11]), "instruments.clinic-form.bond", "from 1 to 10, not 11"),
+        (with_instrument(goal=[0, 4]), "instruments.clinic-form.goal", "from 1 to 10, not 0"),
+        (with_instrument(task=[]), "instruments.clinic-form.task", "non-empty list"),
+        (with_instrument(task="7-10"), "instruments.clinic-form.task", "non-empty list"),
+        (with_instrument(bond=[True]), "instruments.clinic-form.bond", "not True"),
+        (with_instrument(bond=None), "instruments.clinic-form.bond", "is missing"),
+        (with_instrument(items=None), "instruments.clinic-form.items", "is missing"),
+        (with_instrument(max=1), "instruments.clinic-form.max", "greater than min"),
+        (with_instrument(max=0), "instruments.clinic-form.max", "greater than min"),
+        (with_instrument(colour="red"), "instruments.clinic-form.colour", "not a known"),
+        (with_instrument(score="median"), "instruments.clinic-form.score", "value, mean, sum"),
+        (with_instrument(score="value"), "instruments.clinic-form.score", "exactly one item"),
+        (with_instrument(items=0), "instruments.clinic-form.items", "at least 1"),
+        (with_instrument(items=10.5), "instruments.clinic-form.items", "whole number"),
+        (with_instrument(min="one"), "instruments.clinic-form.min", "must be a number"),
         (
             with_instrument(extra={"bond": [1]}),
-            "instruments.wai-red.extra.bond",
+            "instruments.clinic-form.extra.bond",
             "cannot redefine",
         ),
         ({"instruments": {"quick": WAI_RED}}, "instruments.quick", "built in"),
         ({"instruments": {"wai-sr": WAI_RED}}, "instruments.wai-sr", "built in"),
         ({"instruments": {"srs": WAI_RED}}, "instruments.srs", "built in"),
         ({"instruments": {"wai red!": WAI_RED}}, "instruments.wai red!", "letters, digits"),
-        ({"instruments": {"wai-red": 5}}, "instruments.wai-red", "must be a table"),
+        ({"instruments": {"clinic-form": 5}}, "instruments.clinic-form", "must be a table"),
     ],
 )
 def test_invalid_custom_instrument_names_the_key(
@@ -546,11 +546,11 @@ def test_invalid_threshold_names_the_key(data: dict[str, Any], key: str, problem
 
 def test_thresholds_of_a_custom_instrument() -> None:
     data = with_instrument()
-    data["thresholds"] = {"wai-red": {"low_total": 40}}
+    data["thresholds"] = {"clinic-form": {"low_total": 40}}
     config = settings(data)
-    assert config.rules.for_instrument("wai-red").low_total == 40.0
-    assert config.rules.for_instrument("wai-red").drop_total == 6.0  # generic default kept
-    assert config.sources["thresholds.wai-red.low_total"] == "file"
+    assert config.rules.for_instrument("clinic-form").low_total == 40.0
+    assert config.rules.for_instrument("clinic-form").drop_total == 6.0  # generic default kept
+    assert config.sources["thresholds.clinic-form.low_total"] == "file"
 
 
 def test_general_settings_from_the_file() -> None:
@@ -587,12 +587,12 @@ def test_invalid_value_in_a_file_names_file_and_key(tmp_path: Path) -> None:
 def test_custom_instrument_from_a_file(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(
-        "[instruments.wai-red]\n"
+        "[instruments.clinic-form]\n"
         'title = "WAI, 10 items"\nitems = 10\nmin = 1\nmax = 7\nscore = "mean"\n'
         "bond = [1, 2, 3]\ngoal = [4, 5, 6]\ntask = [7, 8, 9, 10]\n",
         encoding="utf-8",
     )
-    red = load_settings(path).instrument("wai-red")
+    red = load_settings(path).instrument("clinic-form")
     assert score_items(red, (7, 6, 5, 4, 3, 2, 1, 2, 3, 4)).total == 37.0
 
 
@@ -630,3 +630,26 @@ def test_false_on_a_threshold_without_an_off_state(key: str) -> None:
     flags = history_flags(History("P01", ratings), config.rules)  # must not raise
     if key == "early_sessions":  # switched off: no session counts as early
         assert not [f for f in flags if f.kind == "early-risk"]
+
+
+def test_items_may_be_separated_by_spaces() -> None:
+    """`--items "4 4 3 ..."` is what people type; it used to fail with "got 1"."""
+    assert parse_items("5 4 2 3 3 4 2 3 1 5 3 4", WAI_SR) == parse_items(
+        "5,4,2,3,3,4,2,3,1,5,3,4", WAI_SR
+    )
+    assert parse_items("  8  7.5 9\t6 ", SRS) == (8.0, 7.5, 9.0, 6.0)
+    with pytest.raises(InvalidInput, match="needs 4 item values, got 3"):
+        parse_items("8 7 9", SRS)
+
+
+def test_item_labels_name_structure_only() -> None:
+    """SRS items have published short names; WAI-SR items name the score they key into."""
+    assert [SRS.item_label(n) for n in range(1, 5)] == [
+        "relationship",
+        "goals and topics",
+        "approach or method",
+        "overall",
+    ]
+    assert WAI_SR.item_label(1) == "task"
+    assert WAI_SR.item_label(3) == "bond"
+    assert WAI_SR.item_label(4) == "goal"

@@ -262,14 +262,16 @@ def test_chart_is_fenced_verbatim_and_mermaid_follows_the_patient_ratings() -> N
     assert [f.info for f in fences] == ["text", "mermaid"]
     assert fences[0].content == CHART + "\n"
     mermaid = fences[1].content.splitlines()
-    assert mermaid[0] == "xychart-beta"
-    assert mermaid[2] == '    x-axis ["2024-01-08", "2024-01-15", "2024-01-22"]'
-    assert mermaid[3] == '    y-axis "score" 0 --> 10'
-    assert mermaid[4:] == [
-        "    line [8.0, 4.0, 8.0]",
-        "    line [7.0, 3.0, 7.0]",
-        "    line [8.0, 4.0, 8.0]",
-    ]
+    assert mermaid[0].startswith("%%{init: ") and "plotColorPalette" in mermaid[0]
+    assert mermaid[1] == "xychart-beta"
+    assert mermaid[2] == '    title "quick: patient ratings, 2024-01-08 to 2024-01-22"'
+    assert mermaid[3] == '    x-axis "date" ["01-08", "01-15", "01-22"]'
+    assert mermaid[4] == '    y-axis "score" 0 --> 10'
+    assert mermaid[5:] == [
+        '    line "bond" [8.0, 4.0, 8.0]',
+        '    line "goal" [7.0, 3.0, 7.0]',
+        '    line "task" [8.0, 4.0, 8.0]',
+    ]  # no cut-off line: this export knows none (`dimension_cutoffs` empty)
 
 
 def test_chart_control_characters_are_escaped() -> None:
@@ -368,9 +370,9 @@ def test_clinician_version_has_the_notes() -> None:
 
 def test_escaped_text_has_no_raw_html_or_link_syntax() -> None:
     escaped = escape_markdown(NASTY + " https://x.org mailto:a@b.c")
-    assert not re.search(r"[<>]|&(?!amp;|lt;|gt;)|https?:|www\.|\n", escaped)
-    assert escaped.startswith("&lt;script&gt;alert\\(1\\)")
-    assert escape_markdown(" a\tb ") == "&#x20;a\\\\tb&#x20;"  # edge spaces kept, tab escaped
+    assert not re.search(r"(?<!\\)[<`*\[|~]|(?<!\\)&\w+;|https?:|www\.|\n", escaped)
+    assert escaped.startswith("\\<script>alert(1)\\</script>")
+    assert escape_markdown(" a\tb ") == "&#x20;a\\tb&#x20;"  # edge spaces kept, tab escaped
 
 
 EXTRA_PARTS = ("\r\n", "\r", "\t", "\x1b", "\u202e", "    ", "1. ", "> ", "---", "+ ", "===", "&")

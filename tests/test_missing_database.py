@@ -35,11 +35,14 @@ READS: list[tuple[str, ...]] = [
     ("summary", "--format", "json"),
     ("flags",),
     ("flags", "--format", "json"),
+    ("prep",),
+    ("prep", "P1"),
     ("patient", "list"),
     ("patient", "show", "P1"),
     ("session", "list", "P1"),
     ("goal", "list", "P1"),
     ("task", "list", "P1"),
+    ("repair", "list", "P1"),
     ("trend", "P1"),
     ("export", "P1"),
     ("export", "--all", "--format", "json"),
@@ -58,6 +61,7 @@ WRITES_TO_STORED: list[tuple[str, ...]] = [
     ("session", "delete", "1", "--yes"),
     ("goal", "add", "P1", "Walk to the shop"),
     ("task", "add", "P1", "Walk daily"),
+    ("repair", "add", "P1", "--strategy", "explore"),
     ("patient", "edit", "P1", "--name", "Ann"),
     ("patient", "discharge", "P1"),
     ("patient", "reactivate", "P1"),
@@ -158,7 +162,8 @@ def test_every_command_is_decided() -> None:
     it creates nothing, and this module then checks that it says so properly."""
 
     def typed(args: tuple[str, ...]) -> tuple[str, ...]:
-        return args[:2] if args[0] in ("patient", "session", "goal", "task") else args[:1]
+        grouped = ("patient", "session", "goal", "task", "repair")
+        return args[:2] if args[0] in grouped else args[:1]
 
     decided = {typed(args) for args in NEVER_CREATE} | CREATES | NO_DATABASE_NEEDED
     assert command_tree() == decided | POSTGRESQL_ONLY

@@ -37,7 +37,8 @@ def tour_commands() -> list[list[str]]:
     erase = [argv for argv in tour if argv[:2] == ["patient", "delete"]]
     keep = [argv for argv in tour if argv not in erase]
     sharing = commands_of("Weekly summary, exports and import")
-    return keep + sharing + commands_of("Backup, restore and health") + erase
+    before = commands_of("Before the next session")
+    return keep + before + sharing + commands_of("Backup, restore and health") + erase
 
 
 def test_the_tour_has_commands() -> None:

@@ -377,7 +377,8 @@ def test_goal_and_task_lists_print_text_literally(marked: Cli) -> None:
     assert leaks(tasks) == [] and "\x07" not in tasks
 
 
-def test_patient_list_prints_name_literally(marked: Cli) -> None:
+def test_patient_list_prints_name_literally(marked: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # at 80 a name this long gives way to the scores
     out = marked.ok("patient", "list").stdout
     assert SHOWN_NAME in out
     assert leaks(out) == []
@@ -555,22 +556,38 @@ def test_on_a_terminal_rich_draws_styled_tables(on_terminal: Cli) -> None:
     assert_literal(without_styles(out))
 
 
-@pytest.mark.parametrize(("variable", "value"), [("NO_COLOR", "1"), ("TERM", "dumb")])
-def test_no_color_and_dumb_terminal_give_plain_text(
-    on_terminal: Cli, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
-) -> None:
-    monkeypatch.setenv(variable, value)
-    for command in (
-        ("session", "list", "P1"),
-        ("patient", "show", "P1"),
-        ("goal", "list", "P1"),
-        ("task", "list", "P1"),
-        ("patient", "list"),
-    ):
+TABLE_COMMANDS = (
+    ("session", "list", "P1"),
+    ("patient", "show", "P1"),
+    ("goal", "list", "P1"),
+    ("task", "list", "P1"),
+    ("patient", "list"),
+    ("flags",),
+)
+
+
+def test_dumb_terminal_gives_plain_text(on_terminal: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "dumb")
+    for command in TABLE_COMMANDS:
         result = on_terminal.ok(*command)
         assert "\x1b[" not in result.stdout, command
         assert "\x1b" not in result.stdout, command
         assert "┃" not in result.stdout and "│" not in result.stdout, command
+        assert leaks(result.stdout) == [], command
+        assert "\x1b" not in result.stderr, command
+    assert_literal(on_terminal.ok("session", "list", "P1").stdout)
+
+
+def test_no_color_switches_off_colour_not_borders(
+    on_terminal: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """no-color.org: NO_COLOR prevents ANSI colour; the table keeps its borders (and no
+    ANSI code at all is written, bold included)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    for command in TABLE_COMMANDS:
+        result = on_terminal.ok(*command)
+        assert "\x1b" not in result.stdout, command
+        assert "┃" in result.stdout and "│" in result.stdout, command
         assert leaks(result.stdout) == [], command
         assert "\x1b" not in result.stderr, command
     assert_literal(on_terminal.ok("session", "list", "P1").stdout)

@@ -138,7 +138,7 @@ def test_json_export_then_import_reproduces_everything(caseload: Cli, tmp_path: 
 def test_csv_export_has_one_row_per_rating_and_defuses_formulas(caseload: Cli) -> None:
     caseload.ok("session", "edit", "1", "--note", '=HYPERLINK("x")')
     lines = caseload.ok("export", "FALL", "--format", "csv").stdout.splitlines()
-    assert lines[0] == "patient,date,rater,instrument,bond,goal,task,total,items,note"
+    assert lines[0] == "patient,date,rater,instrument,bond,goal,task,total,items,rupture,note"
     assert len(lines) == 1 + 4
     assert lines[1].endswith(',\'=HYPERLINK(""x"")"') or "'=HYPERLINK" in lines[1]
 

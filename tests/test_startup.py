@@ -31,7 +31,6 @@ def loaded_after(*args: str) -> list[str]:
 @pytest.mark.parametrize(
     "args",
     [
-        [],
         ["--help"],
         ["--version"],
         ["session", "--help"],

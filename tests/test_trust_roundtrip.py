@@ -160,6 +160,7 @@ FLOAT_THRESHOLDS = (
     "rupture_sd",
     "rupture_min_size",
     "discrepancy",
+    "discrepancy_patient_higher",
     "early_total",
 )
 
@@ -305,7 +306,7 @@ def test_the_valid_patient_imports(cli: Cli, tmp_path: Path) -> None:
     source.write_text(_document(_valid_patient()))
     cli.make_room()
     done = cli.ok("import", str(source))
-    assert "Added 1 patients, 0 rating sets, 1 goals, 1 tasks, 2 reviews" in done.stderr
+    assert "Added 1 patient, 0 rating sets, 1 goal, 1 task, 2 reviews" in done.stderr
 
 
 @pytest.mark.parametrize("field", BAD_FIELDS.values(), ids=BAD_FIELDS.keys())

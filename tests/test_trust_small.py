@@ -281,7 +281,7 @@ def refused_demo(path: Path, *args: str) -> None:
     assert result.exit_code == 1
     assert str(path) in line and "--force" in line, line
     assert sorted(Cli(path).dump()) == before
-    assert not list(path.parent.glob("*.tmp-*")), "the staging copy is left behind"
+    assert not list(path.parent.glob("*.tmp*")), "the staging copy is left behind"
 
 
 def test_demo_never_overwrites_what_was_added_to_it(fixed_today: date, isolated_home: Path) -> None:
@@ -340,7 +340,7 @@ def test_demo_path_over_another_file(fixed_today: date, tmp_path: Path) -> None:
     line = error_line_of(result)
     assert result.exit_code == 1 and str(other) in line and "--force" in line
     assert other.read_text() == "not a database\n"
-    assert not list(tmp_path.glob("*.tmp-*"))
+    assert not list(tmp_path.glob("*.tmp*"))
 
     own = tmp_path / "mine.db"
     assert run_demo("--path", str(own))[0] == 0

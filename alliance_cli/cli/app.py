@@ -20,6 +20,8 @@ from typing import Any, NoReturn
 from alliance_cli.errors import ExitCode, OutputLost
 
 PRIVATE_UMASK = 0o077
+# Set on an error that the boundary (root.py) lets through because of --debug.
+DEBUG_MARK = "_alliance_debug"
 
 
 def main() -> NoReturn:
@@ -57,7 +59,23 @@ def _answer(args: list[str]) -> int:
         app(args=args, prog_name="alliance")
     except SystemExit as done:
         return exit_status(done.code)
+    except Exception as error:
+        if not getattr(error, DEBUG_MARK, False):
+            raise  # not from the boundary (`--help` on a full disk is OutputLost): see run
+        return _debug_report(error)
     return ExitCode.OK
+
+
+def _debug_report(error: Exception) -> int:
+    """`--debug`: the traceback, then the same line and exit code as without it, so a
+    script that checks the status (4: the database, 1: the input) sees no difference."""
+    import traceback
+
+    from alliance_cli.cli.root import report
+
+    if sys.stderr is not None:
+        traceback.print_exception(error, file=sys.stderr)
+    return report(error, traceback_shown=True)
 
 
 def exit_status(code: object) -> int:

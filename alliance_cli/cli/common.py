@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from alliance_cli.cli.completion import complete_code
 from alliance_cli.domain.dates import parse_date
-from alliance_cli.domain.text import optional_text
+from alliance_cli.domain.text import is_utf8, optional_text
 from alliance_cli.errors import Cancelled, InvalidInput
 from alliance_cli.paths import DatabaseLocation, resolve_database
 from alliance_cli.render.safe_text import one_line
@@ -38,7 +39,12 @@ class AppState:
     _settings: Settings | None = None
 
     def location(self) -> DatabaseLocation:
-        return resolve_database(self.db_option)
+        location = resolve_database(self.db_option)
+        if not is_utf8(location.url):  # before anything is looked for or created
+            if location.path is None:
+                raise InvalidInput(f"the database URL from {location.source} is not UTF-8 text")
+            raise InvalidInput(f"the database path from {location.source} {NOT_UTF8}", RENAME)
+        return location
 
     def clinician(self) -> str:
         """Whose caseload (see alliance_cli/clinician.py); the config is read only if needed."""
@@ -85,6 +91,22 @@ CodeArgument = Annotated[
     str,
     typer.Argument(help="Pseudonymous patient code, e.g. P014.", autocompletion=complete_code),
 ]
+
+
+NOT_UTF8 = "is not a UTF-8 file name"
+RENAME = "SQLite opens only UTF-8 names: rename the file, or choose another"
+
+
+def sqlite_path(param: typer.CallbackParam, value: Path | None) -> Path | None:
+    """Callback of a file argument that SQLite will open or write (a backup, a demo
+    database): its name must be UTF-8, as Python's sqlite3 encodes file names that way; a
+    name with other bytes failed inside the driver as an internal error (exit 5)."""
+    if value is not None and not is_utf8(str(value)):
+        typed = param.opts[0] if param.opts else str(param.name)
+        raise InvalidInput(
+            f"{typed if typed.startswith('-') else typed.upper()} {NOT_UTF8}", RENAME
+        )
+    return value
 
 
 def state(ctx: typer.Context) -> AppState:

@@ -42,6 +42,13 @@ def flags(
     history: Annotated[
         bool, typer.Option("--history", help="Every flag every session ever raised.")
     ] = False,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest",
+            help="Add what to try for each flag (suggestions with their sources; you decide).",
+        ),
+    ] = False,
     as_of: AsOfOption = None,
     all_clinicians: AllCliniciansOption = False,
     fmt: FormatOption = OutputFormat.table,
@@ -70,4 +77,14 @@ def flags(
         else:
             message(f"No flags: nothing needed attention on {when}.")
         return
-    views.flag_table(found, fmt.value, clinicians=all_clinicians and code is None)
+    clinic_wide = all_clinicians and code is None
+    if suggest and fmt != OutputFormat.table:
+        from alliance_cli.render.suggestions import flag_suggestions
+
+        flag_suggestions(found, config.suggestions, fmt.value, clinicians=clinic_wide)
+        return
+    views.flag_table(found, fmt.value, clinicians=clinic_wide)
+    if suggest:
+        from alliance_cli.render.suggestions import flag_suggestions
+
+        flag_suggestions(found, config.suggestions, fmt.value, clinicians=clinic_wide)

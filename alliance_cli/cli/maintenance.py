@@ -13,6 +13,7 @@ from alliance_cli.cli.common import (
     TextFormatOption,
     YesOption,
     confirm,
+    sqlite_path,
     state,
 )
 from alliance_cli.errors import ExitCode
@@ -31,6 +32,7 @@ def backup(
             help="Where to write the copy (default: <name>.backup-YYYYmmdd-HHMMSS.db next to "
             "the database; a directory gets that name inside it).",
             show_default=False,
+            callback=sqlite_path,
         ),
     ] = None,
     force: Annotated[
@@ -57,7 +59,11 @@ def backup(
 def restore(
     ctx: typer.Context,
     src: Annotated[
-        Path, typer.Argument(help="A backup made by `alliance backup` (or any alliance database).")
+        Path,
+        typer.Argument(
+            help="A backup made by `alliance backup` (or any alliance database).",
+            callback=sqlite_path,
+        ),
     ],
     yes: YesOption = False,
 ) -> None:
@@ -126,6 +132,7 @@ def encrypt(ctx: typer.Context, yes: YesOption = False) -> None:
 
     Needs `pip install 'alliance-cli[encryption]'`. A plain backup is written first.
     """
+    from alliance_cli.domain.words import plural
     from alliance_cli.services.encryption import encrypt_database
 
     location = state(ctx).location()
@@ -137,7 +144,8 @@ def encrypt(ctx: typer.Context, yes: YesOption = False) -> None:
             refusal="encrypt rewrites the whole database",
         )
     result = encrypt_database(location)
-    message(f"Encrypted {result.database} ({result.rows} rows in {result.tables} tables).")
+    rows, tables = plural(result.rows, "row"), plural(result.tables, "table")
+    message(f"Encrypted {result.database} ({rows} in {tables}).")
     message(
         f"The backup taken before, {result.backup}, is NOT encrypted: once you have "
         "checked the encrypted database, delete it (or move it somewhere safe)."

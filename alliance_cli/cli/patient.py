@@ -166,7 +166,9 @@ def list_(
 def show(
     ctx: typer.Context,
     code: CodeArgument,
-    recent: Annotated[int, typer.Option("--recent", min=1, help="Rating sets to show.")] = 10,
+    recent: Annotated[
+        int, typer.Option("--recent", min=1, max=10_000, help="Rating sets to show (1-10000).")
+    ] = 10,
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
     """The patient's dashboard: profile, current flags, active goals with their latest
@@ -186,11 +188,11 @@ def _compact_chart(data: TrendData) -> str:
     import shutil
     import sys
 
-    from alliance_cli.render.console import wants_rich
+    from alliance_cli.render.console import wants_color
     from alliance_cli.render.trend_chart import trend_chart
 
     width = max(40, min(shutil.get_terminal_size((80, 24)).columns, 80))
-    return trend_chart(data, "all", width=width, height=12, color=wants_rich(sys.stdout))
+    return trend_chart(data, width=width, height=12, color=wants_color(sys.stdout))
 
 
 @app.command("edit")
@@ -284,18 +286,21 @@ def transfer(
 @app.command("delete")
 def delete(ctx: typer.Context, code: CodeArgument, yes: YesOption = False) -> None:
     """Erase a patient and everything attached (right to erasure). Cannot be undone."""
+    from alliance_cli.domain.words import plural
     from alliance_cli.services.patients import count_attached, delete_patient
 
     with database(ctx) as db:
         if not yes:
             counts = count_attached(db, code)
             confirm(
-                f"Erase {code} with {counts.sessions} rating sets, {counts.goals} goals "
-                f"and {counts.tasks} tasks? This cannot be undone.",
+                f"Erase {code} with {plural(counts.sessions, 'rating set')}, "
+                f"{plural(counts.goals, 'goal')} and {plural(counts.tasks, 'task')}? "
+                "This cannot be undone.",
                 yes=yes,
                 refusal=f"refusing to erase {code} without confirmation",
             )
         erased = delete_patient(db, code)
     message(
-        f"Erased {code}: {erased.sessions} rating sets, {erased.goals} goals, {erased.tasks} tasks."
+        f"Erased {code}: {plural(erased.sessions, 'rating set')}, "
+        f"{plural(erased.goals, 'goal')}, {plural(erased.tasks, 'task')}."
     )

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from alliance_cli import __version__
-from alliance_cli.cli.app import PRIVATE_UMASK
+from alliance_cli.cli.app import DEBUG_MARK, PRIVATE_UMASK
 from alliance_cli.cli.common import AppState, state
 from alliance_cli.errors import AllianceError, ExitCode
 from alliance_cli.render.console import error_line
@@ -29,6 +29,7 @@ from alliance_cli.render.safe_text import one_line
 LAZY: dict[str, tuple[str, str | None]] = {
     "rate": ("alliance_cli.cli.session", "add"),
     "flags": ("alliance_cli.cli.flags", "flags"),
+    "prep": ("alliance_cli.cli.prep", "prep"),
     "trend": ("alliance_cli.cli.trend", "trend"),
     "summary": ("alliance_cli.cli.summary", "summary"),
     "log": ("alliance_cli.cli.audit_cmd", "log"),
@@ -46,6 +47,7 @@ LAZY: dict[str, tuple[str, str | None]] = {
     "goal": ("alliance_cli.cli.goal", None),
     "task": ("alliance_cli.cli.task", None),
     "session": ("alliance_cli.cli.session", None),
+    "repair": ("alliance_cli.cli.repair", None),
     "admin": ("alliance_cli.cli.admin", None),
     "config": ("alliance_cli.cli.config_cmd", None),
 }
@@ -57,6 +59,8 @@ def build_command(name: str) -> Any:
     import importlib
 
     import typer.main
+
+    from alliance_cli.cli.help_style import plain_help
 
     module_name, function = LAZY[name]
     module = importlib.import_module(module_name)
@@ -70,6 +74,7 @@ def build_command(name: str) -> Any:
     holder._add_completion = False  # completion is installed from the root only
     command = typer.main.get_command(holder)
     command.name = name
+    plain_help(command)
     return command
 
 
@@ -163,15 +168,8 @@ class AllianceGroup(CheapGroup):
             # A usage error may quote what was typed: never let it drive the terminal.
             # (A group typed alone "fails" with its own help, which is ours and multi-line.)
             if not isinstance(error, NoArgsIsHelpError):
-                error.message = one_line(error.message)
+                error.message = one_line(error.message).removeprefix(PYDANTIC_PREFIX)
             raise
-        except AllianceError as error:
-            if _debug(ctx):
-                raise
-            error_line(str(error))
-            for detail in error.details:
-                error_line(detail, prefix="  ")
-            raise typer.Exit(int(error.exit_code)) from None
         except BrokenPipeError:
             # The reader went away (`alliance ... | head`): stop quietly.
             _silence_stdout()
@@ -181,21 +179,40 @@ class AllianceGroup(CheapGroup):
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as error:
             if _debug(ctx):
+                # The entry point (app.py) prints the traceback, then `report`s the error:
+                # the same line and exit code as without --debug.
+                setattr(error, DEBUG_MARK, True)
                 raise
-            if isinstance(error, OSError) and error.errno in DISK_FULL:
-                # Files alliance writes turn this into their own message (fsync_file); what
-                # is left is stdout on a full disk: the output is incomplete.
-                error_line(f"could not write the output ({os.strerror(error.errno)})")
-                _silence_stdout()
-                raise typer.Exit(int(ExitCode.ERROR)) from None
-            error_line(
-                f"internal error ({type(error).__name__}); the database was left as it was. "
-                "Rerun with --debug to see the traceback"
-            )
-            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+            raise typer.Exit(report(error)) from None
+
+
+def report(error: Exception, *, traceback_shown: bool = False) -> int:
+    """Say on stderr why the command failed, in one line, and give its exit code.
+
+    The one mapping from an error to a message and an exit code, with or without --debug:
+    `--debug` only adds the traceback before it (`traceback_shown`), never another code.
+    """
+    if isinstance(error, AllianceError):
+        error_line(str(error))
+        for detail in error.details:
+            error_line(detail, prefix="  ")
+        return int(error.exit_code)
+    if isinstance(error, OSError) and error.errno in DISK_FULL:
+        # Files alliance writes turn this into their own message (fsync_file); what
+        # is left is stdout on a full disk: the output is incomplete.
+        error_line(f"could not write the output ({os.strerror(error.errno)})")
+        _silence_stdout()
+        return int(ExitCode.ERROR)
+    then = (
+        "The traceback is above" if traceback_shown else "Rerun with --debug to see the traceback"
+    )
+    error_line(f"internal error ({type(error).__name__}); the database was left as it was. {then}")
+    return int(ExitCode.INTERNAL)
 
 
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # errors only a write can meet
+# Typer checks values with pydantic, which starts the message of a refused value with this.
+PYDANTIC_PREFIX = "Value error, "
 
 
 def _silence_stdout() -> None:
@@ -218,7 +235,7 @@ app = typer.Typer(
     name="alliance",
     cls=AllianceGroup,
     help="Track the therapeutic alliance (bond, goals, tasks) with each patient.",
-    no_args_is_help=True,
+    invoke_without_command=True,  # `alliance` alone: the caseload at a glance
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -269,3 +286,17 @@ def root(
     current.db_option = db
     current.clinician_option = clinician
     current.debug = debug
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        _glance(ctx)
+
+
+def _glance(ctx: typer.Context) -> None:
+    """`alliance` typed alone: like `git status`, what needs attention now (exit 0); a
+    missing database is exit 4, as for every report (`alliance --help` lists commands)."""
+    from alliance_cli.cli.common import database, settings, today
+    from alliance_cli.render.glance import show_glance
+    from alliance_cli.services.glance import glance
+
+    with database(ctx) as db:
+        found = glance(db, settings(ctx), today())
+    show_glance(found)

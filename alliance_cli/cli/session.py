@@ -25,7 +25,7 @@ from alliance_cli.cli.common import (
     to_date,
     today,
 )
-from alliance_cli.domain.instruments import Instrument, parse_score, parse_value
+from alliance_cli.domain.instruments import Instrument, parse_score, parse_value, rater_warning
 from alliance_cli.domain.scoring_input import (
     RawRating,
     check_entry,
@@ -56,15 +56,36 @@ class Rater(StrEnum):
     therapist = "therapist"
 
 
+class Marker(StrEnum):
+    """Was there a rupture in the session? The two marker types of the Rupture
+    Resolution Rating System (Eubanks, Muran & Safran)."""
+
+    none = "none"
+    withdrawal = "withdrawal"
+    confrontation = "confrontation"
+
+
+RuptureOption = Annotated[
+    Marker | None,
+    typer.Option(
+        "--rupture",
+        help="Did the rater see a rupture: none, withdrawal (moving away) or "
+        "confrontation (moving against)? Left out: not asked.",
+    ),
+]
+
+
 SessionIdArgument = Annotated[int, typer.Argument(help="Session id (see `alliance session list`).")]
 BondOption = Annotated[
-    str | None, typer.Option("--bond", help="Bond, 0-10 (one decimal), for quick.")
+    str | None, typer.Option("--bond", metavar="SCORE", help="Bond, 0-10 (one decimal), for quick.")
 ]
 GoalOption = Annotated[
-    str | None, typer.Option("--goal", help="Agreement on goals, 0-10 (one decimal).")
+    str | None,
+    typer.Option("--goal", metavar="SCORE", help="Agreement on goals, 0-10 (one decimal)."),
 ]
 TaskOption = Annotated[
-    str | None, typer.Option("--task", help="Agreement on tasks, 0-10 (one decimal).")
+    str | None,
+    typer.Option("--task", metavar="SCORE", help="Agreement on tasks, 0-10 (one decimal)."),
 ]
 NoteOption = Annotated[str | None, typer.Option("--note", help="A note on the session.")]
 
@@ -116,7 +137,8 @@ def _ask_missing(
     for number in range(1, instrument.item_count + 1):
         last = f", last {previous.items[number - 1]:g}{since}" if previous else ""
         value = _prompt_value(
-            f"{instrument.name} item {number} of {instrument.item_count} ({scale}{last})",
+            f"{instrument.name} item {number} of {instrument.item_count}: "
+            f"{instrument.item_label(number)} ({scale}{last})",
             partial(parse_value, label=f"item {number}", instrument=instrument),
         )
         values.append(f"{value:g}")
@@ -137,6 +159,7 @@ def add(
         Rater, typer.Option("--rater", help="Who rated: patient (default) or therapist.")
     ] = Rater.patient,
     note: NoteOption = None,
+    rupture: RuptureOption = None,
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
     """Record a session's ratings, the change since last time, and the flags it raised.
@@ -154,6 +177,7 @@ def add(
     assert on is not None
     note_text = text_or_none(note, "note")
     raw = RawRating(bond=bond, goal=goal, task=task, items=items)
+    marker = None if rupture is None else rupture.value
     config = settings(ctx)
     complete = items is not None or None not in (bond, goal, task)
     with database(ctx) as db:
@@ -167,10 +191,14 @@ def add(
                 note=note_text,
                 settings=config,
                 today=today(),
+                rupture=marker,
             )
         else:
-            stored = _ask_and_store(db, code, raw, on, rater.value, note_text, config)
+            stored = _ask_and_store(db, code, raw, on, rater.value, note_text, config, marker)
     views.stored_session(stored, fmt.value)
+    warning = rater_warning(config.instrument(stored.session.instrument), rater.value)
+    if warning and stored.previous is None:  # once: at this rater's first set on the form
+        message("warning: " + warning)
 
 
 def _ask_and_store(
@@ -181,6 +209,7 @@ def _ask_and_store(
     rater: str,
     note: str | None,
     config: Settings,
+    rupture: str | None = None,
 ) -> StoredSession:
     """Ask on the terminal for what was left out (never inside a write transaction)."""
     from alliance_cli.services.sessions import NewRating, add_session, rating_context
@@ -204,6 +233,7 @@ def _ask_and_store(
         instrument=instrument.name,
         scores=scores_from_input(instrument, raw),
         note=note,
+        rupture=rupture,
     )
     return add_session(db, code, new, config, today=today())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -76,17 +77,18 @@ def summary(
     from it (and `today`/`yesterday` in --since mean that day and the one before)."""
     from alliance_cli.cli.output import deliver
     from alliance_cli.render.summary import summary_json, summary_markdown, summary_text
+    from alliance_cli.render.wrap import output_width
     from alliance_cli.services.summary import period_summary
 
     period = _period(days, last_week, since, until, as_of)
     with database(ctx) as db:
         result = period_summary(db, settings(ctx), period, all_clinicians=all_clinicians)
-    render = {
-        SummaryFormat.text: summary_text,
-        SummaryFormat.markdown: summary_markdown,
-        SummaryFormat.json: summary_json,
-    }[fmt]
-    deliver(render(result), output, force=force)
+    if fmt == SummaryFormat.text:
+        # The terminal's width; 80 in a pipe, a cron mail or a file.
+        text = summary_text(result, width=output_width(None if output else sys.stdout))
+    else:
+        text = (summary_markdown if fmt == SummaryFormat.markdown else summary_json)(result)
+    deliver(text, output, force=force)
     if fail_on_flags and (result.alerts or result.still_open_alerts):
         raise typer.Exit(int(ExitCode.ALERTS))
 

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from alliance_cli.cli.common import TextFormat, TextFormatOption, settings, state, today
+from alliance_cli.cli.common import (
+    TextFormat,
+    TextFormatOption,
+    settings,
+    sqlite_path,
+    state,
+    today,
+)
 from alliance_cli.render.console import message
 
 
@@ -25,7 +32,9 @@ def demo(
     path: Annotated[
         Path | None,
         typer.Option(
-            "--path", help="Where to write the demo database (default: demo.db in the data dir)."
+            "--path",
+            help="Where to write the demo database (default: demo.db in the data dir).",
+            callback=sqlite_path,
         ),
     ] = None,
     force: Annotated[

@@ -27,7 +27,8 @@ SESSION_CSV_KEYS = (
     "task",
     "total",
     "items",
-    "note",
+    "rupture",
+    "note",  # free text last
 )
 
 
@@ -92,11 +93,13 @@ def export(
         else:
             assert code is not None
             exports = [patient_export(db, code, config, today())]
-        chart = _chart(db, code, ctx) if fmt == ExportFormat.markdown and code else None
+        chart = None
+        if fmt == ExportFormat.markdown and code:
+            chart = _chart(db, code, ctx, for_patient=for_patient)
     deliver(_render(exports, fmt, for_patient=for_patient, chart=chart), output, force=force)
 
 
-def _chart(db: object, code: str, ctx: typer.Context) -> str | None:
+def _chart(db: object, code: str, ctx: typer.Context, *, for_patient: bool) -> str | None:
     from alliance_cli.render.trend_chart import trend_chart
     from alliance_cli.services.trend import trend_data
     from alliance_cli.store.engine import Database
@@ -105,7 +108,7 @@ def _chart(db: object, code: str, ctx: typer.Context) -> str | None:
     data = trend_data(db, code, settings(ctx))
     if len(data.ratings) < 2:
         return None
-    return trend_chart(data, "all", width=72, height=16, color=False)
+    return trend_chart(data, "all", width=72, height=16, color=False, for_patient=for_patient)
 
 
 def _render(
@@ -161,8 +164,14 @@ def import_(
             advance=tracker.advance,
         )
     verb = "Would add" if report.dry_run else "Added"
+    from alliance_cli.domain.words import plural
+
+    skipped = report.sessions_skipped
+    repairs = f", {plural(report.repairs_added, 'repair')}" if report.repairs_added else ""
     message(
-        f"{verb} {report.patients_added} patients, {report.sessions_added} rating sets, "
-        f"{report.goals_added} goals, {report.tasks_added} tasks, {report.reviews_added} "
-        f"reviews; {report.sessions_skipped} rating sets were already there."
+        f"{verb} {plural(report.patients_added, 'patient')}, "
+        f"{plural(report.sessions_added, 'rating set')}, {plural(report.goals_added, 'goal')}, "
+        f"{plural(report.tasks_added, 'task')}, {plural(report.reviews_added, 'review')}"
+        f"{repairs}; "
+        f"{plural(skipped, 'rating set')} {'was' if skipped == 1 else 'were'} already there."
     )

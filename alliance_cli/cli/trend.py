@@ -32,21 +32,28 @@ def trend(
         int | None, typer.Option("--last", min=2, help="Only the last N sessions.")
     ] = None,
     dimension: Annotated[
-        Dimension,
-        typer.Option("--dimension", "-d", help="bond, goal, task, total, or all (the three)."),
-    ] = Dimension.all,
+        Dimension | None,
+        typer.Option(
+            "--dimension",
+            "-d",
+            help="bond, goal, task, total, or all (the three). "
+            "Default: all on a chart of 16 rows or more, total on a smaller one.",
+        ),
+    ] = None,
     rater: Annotated[
         RaterChoice, typer.Option("--rater", help="Whose ratings: patient or therapist.")
     ] = RaterChoice.patient,
     width: Annotated[
-        int | None, typer.Option("--width", min=30, help="Chart width (default: terminal).")
+        int | None,
+        typer.Option("--width", min=30, max=1000, help="Chart width, 30-1000 (default: terminal)."),
     ] = None,
     height: Annotated[
-        int | None, typer.Option("--height", min=10, help="Chart height (default: terminal).")
+        int | None,
+        typer.Option("--height", min=10, max=500, help="Chart height, 10-500 (default: terminal)."),
     ] = None,
 ) -> None:
     """Chart the alliance over time, with the cut-off line and flagged sessions marked."""
-    from alliance_cli.render.console import wants_rich
+    from alliance_cli.render.console import wants_color
     from alliance_cli.render.trend_chart import describe_single, trend_chart
     from alliance_cli.services.trend import trend_data
 
@@ -64,5 +71,6 @@ def trend(
     if len(data.ratings) == 1:
         out(describe_single(data))
         return
-    color = wants_rich(sys.stdout)
-    out(trend_chart(data, dimension.value, width=width, height=height, color=color))
+    color = wants_color(sys.stdout)
+    chosen = None if dimension is None else dimension.value
+    out(trend_chart(data, chosen, width=width, height=height, color=color))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from alliance_cli.domain.flags import Flag
 from alliance_cli.domain.instruments import Instrument
 from alliance_cli.domain.records import GoalRecord, PatientProfile, SessionRecord, TaskRecord
+from alliance_cli.domain.repairs import RepairRecord
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,7 @@ class PatientExport:
     current_flags: tuple[Flag, ...]  # what needs attention on `generated`
     instruments: tuple[Instrument, ...]  # the instruments the sessions used
     generated: date  # the day the export was made
+    # Per instrument, the dimension cut-off of its rules (the `low_dimension` watch), if any:
+    # the level line of the chart.
+    dimension_cutoffs: dict[str, float] = field(default_factory=dict)
+    repairs: tuple[RepairRecord, ...] = ()  # repair attempts with their outcome, by date

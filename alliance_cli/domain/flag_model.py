@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
@@ -18,7 +18,11 @@ KINDS = (
     "early-risk",
     "no-contact",
     "tasks-missed",
+    "reported-rupture",
+    "unnoticed-rupture",
 )
+MARKERS = ("none", "withdrawal", "confrontation")  # a rater's answer: was there a rupture?
+THERAPIST_HIGHER, PATIENT_HIGHER = "therapist-higher", "patient-higher"  # discrepancy
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 
@@ -46,6 +50,8 @@ class History:
     reviews: tuple[tuple[date, str], ...] = ()
     active: bool = True
     since: date | None = None
+    # (date, rater, marker) of each rating set that answered the rupture question
+    reports: tuple[tuple[date, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,11 @@ class Flag:
     repaired_on: Day | None = None
     instrument: str | None = None  # the series a rating flag belongs to (not shown)
     clinician: str = ""  # set on clinic-wide listings (`--all-clinicians`)
+    # The message's numbers in a few words ("bond -5.0"), for one line per event
+    # (`flag_groups`); "" when the message says it best. Not part of a flag's identity.
+    brief: str = field(default="", compare=False)
+    marker: str | None = None  # a reported rupture's type: withdrawal or confrontation
+    direction: str | None = None  # a discrepancy's: therapist-higher or patient-higher
 
     def sort_key(self) -> tuple[int, str, int, str, str, str, str]:
         """A total order, so output never depends on set or hash order."""

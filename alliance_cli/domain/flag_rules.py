@@ -10,10 +10,11 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
-from alliance_cli.domain.flag_model import Flag, Rating
+from alliance_cli.domain.flag_model import PATIENT_HIGHER, THERAPIST_HIGHER, Flag, Rating
 from alliance_cli.domain.instruments import DIMENSIONS
 from alliance_cli.domain.rules import Thresholds
 
@@ -29,7 +30,13 @@ def _who(rater: str) -> str:
 
 
 def make_flag(
-    patient: str, rating: Rating, kind: str, severity: str, dimension: str | None, message: str
+    patient: str,
+    rating: Rating,
+    kind: str,
+    severity: str,
+    dimension: str | None,
+    message: str,
+    brief: str = "",
 ) -> Flag:
     return Flag(
         patient=patient,
@@ -40,6 +47,7 @@ def make_flag(
         message=_who(rating.rater) + message,
         rater=rating.rater,
         instrument=rating.instrument,
+        brief=brief,
     )
 
 
@@ -51,10 +59,12 @@ def level_flags(patient: str, rating: Rating, rules: Thresholds, early: bool) ->
             f"low alliance early in care: total {number(rating.total)} below "
             f"{number(rules.early_total)} (dropout risk)"
         )
-        flags.append(make_flag(patient, rating, "early-risk", "alert", "total", message))
+        brief = f"total {number(rating.total)} below {number(rules.early_total)} (dropout risk)"
+        flags.append(make_flag(patient, rating, "early-risk", "alert", "total", message, brief))
     elif rules.low_total is not None and rating.total < rules.low_total:
         message = f"total {number(rating.total)} is below the cut-off {number(rules.low_total)}"
-        flags.append(make_flag(patient, rating, "low", "alert", "total", message))
+        brief = f"total {number(rating.total)} below the cut-off {number(rules.low_total)}"
+        flags.append(make_flag(patient, rating, "low", "alert", "total", message, brief))
     if rules.low_dimension is not None and not flags:  # a low total already says it
         for name in DIMENSIONS:
             if rating.score(name) < rules.low_dimension:
@@ -62,7 +72,8 @@ def level_flags(patient: str, rating: Rating, rules: Thresholds, early: bool) ->
                     f"{name} {number(rating.score(name))} is below the cut-off "
                     f"{number(rules.low_dimension)}"
                 )
-                flags.append(make_flag(patient, rating, "low", "watch", name, message))
+                brief = f"{name} {number(rating.score(name))} below {number(rules.low_dimension)}"
+                flags.append(make_flag(patient, rating, "low", "watch", name, message, brief))
     return flags
 
 
@@ -74,6 +85,10 @@ def _fell(name: str, previous: Rating, rating: Rating, extra: str = "") -> str:
     )
 
 
+def _fall(name: str, previous: Rating, rating: Rating) -> str:
+    return f"{name} -{number(previous.score(name) - rating.score(name))}"
+
+
 def drop_flags(patient: str, previous: Rating, rating: Rating, rules: Thresholds) -> list[Flag]:
     """A fall since the previous session: per dimension, and on the total (or by RCI)."""
     flags = []
@@ -81,17 +96,20 @@ def drop_flags(patient: str, previous: Rating, rating: Rating, rules: Thresholds
         for name in DIMENSIONS:
             if previous.score(name) - rating.score(name) >= rules.drop_dimension - EPSILON:
                 message = _fell(name, previous, rating)
-                flags.append(make_flag(patient, rating, "drop", "alert", name, message))
+                brief = _fall(name, previous, rating)
+                flags.append(make_flag(patient, rating, "drop", "alert", name, message, brief))
     fall = previous.total - rating.total
     if rules.rci_sd is not None and rules.rci_reliability is not None:
         s_diff = (2**0.5) * rules.rci_sd * (1 - rules.rci_reliability) ** 0.5
         rci = -fall / s_diff
         if rci < -rules.rci_z:  # |RCI| > z is a reliable change
             message = _fell("total", previous, rating, f", a reliable change (RCI {rci:.2f})")
-            flags.append(make_flag(patient, rating, "drop", "alert", "total", message))
+            brief = f"{_fall('total', previous, rating)} (RCI {rci:.2f})"
+            flags.append(make_flag(patient, rating, "drop", "alert", "total", message, brief))
     elif rules.drop_total is not None and fall >= rules.drop_total - EPSILON:
         message = _fell("total", previous, rating)
-        flags.append(make_flag(patient, rating, "drop", "alert", "total", message))
+        brief = _fall("total", previous, rating)
+        flags.append(make_flag(patient, rating, "drop", "alert", "total", message, brief))
     return flags
 
 
@@ -123,7 +141,11 @@ def decline_flags(patient: str, window: Sequence[Rating], rules: Thresholds) -> 
             f"total declined about {number(fall)} points over the last {size} sessions "
             f"({number(first.total)} on {first.date.isoformat()} -> {number(last.total)})"
         )
-        return [make_flag(patient, last, "decline", "watch", "total", message)]
+        brief = (
+            f"total about -{number(fall)} over {size} sessions "
+            f"({number(first.total)} -> {number(last.total)})"
+        )
+        return [make_flag(patient, last, "decline", "watch", "total", message, brief)]
     return []
 
 
@@ -173,33 +195,107 @@ def rupture_flag(patient: str, rupture: Rupture, repair: Rating | None) -> Flag:
         f"rupture: total {number(rating.total)} is {number(rupture.gap)} below the usual "
         f"{number(rupture.usual)} (SD {number(rupture.spread)})"
     )
+    brief = (
+        f"total {number(rating.total)} (usual {number(rupture.usual)}, SD {number(rupture.spread)})"
+    )
     if repair is None:
-        return make_flag(patient, rating, "rupture", "alert", "total", described + ", not repaired")
+        message = described + ", not repaired"
+        return make_flag(patient, rating, "rupture", "alert", "total", message, brief)
     message = f"{described}, repaired on {repair.date.isoformat()} (total {number(repair.total)})"
-    flag = make_flag(patient, rating, "rupture", "info", "total", message)
+    brief += f", repaired on {repair.date.isoformat()}"
+    flag = make_flag(patient, rating, "rupture", "info", "total", message, brief)
     return Flag(**{**flag.__dict__, "repaired_on": repair.date})
 
 
-def discrepancy_flags(patient: str, own: Rating, other: Rating, threshold: float) -> list[Flag]:
-    """Patient (`own`) and therapist (`other`) rated the same session far apart."""
+def discrepancy_flags(
+    patient: str,
+    own: Rating,
+    other: Rating,
+    threshold: float | None,
+    usual: dict[str, float] | None = None,
+    beyond_usual: float | None = None,
+) -> list[Flag]:
+    """Patient (`own`) and therapist (`other`) rated the same session far apart.
+
+    The therapist above the patient by `threshold` (None: off) is the risky case: the therapist may
+    miss a strain the patient feels (`therapist-higher`). Patients usually rate higher,
+    so the patient above the therapist flags only when the gap exceeds the dyad's `usual`
+    one (per dimension, the mean of its earlier patient-minus-therapist gaps; None when
+    there is none: 0) by `beyond_usual` (`patient-higher`; None switches it off).
+    """
     flags = []
     for name in DIMENSIONS:
-        gap = own.score(name) - other.score(name)
-        if abs(gap) >= threshold - EPSILON:
+        mine, theirs = own.score(name), other.score(name)
+        gap = mine - theirs
+        typical = (usual or {}).get(name, 0.0)
+        # The wording of releases before the direction was known (their listings keep it).
+        message = (
+            f"patient and therapist differ by {number(abs(gap))} on {name} "
+            f"(patient {number(mine)}, therapist {number(theirs)})"
+        )
+        if threshold is not None and -gap >= threshold - EPSILON:
+            direction = THERAPIST_HIGHER
+        elif gap > 0 and beyond_usual is not None and gap - typical >= beyond_usual - EPSILON:
+            direction = PATIENT_HIGHER
+            if usual is not None:
+                message += f", {number(gap - typical)} beyond their usual gap of {number(typical)}"
+        else:
+            continue
+        flags.append(
+            Flag(
+                patient=patient,
+                kind="discrepancy",
+                severity="watch",
+                dimension=name,
+                date=own.date,
+                message=message,
+                rater="both",
+                instrument=own.instrument,
+                brief=f"{name} {number(mine)} vs {number(theirs)} ({direction})",
+                direction=direction,
+            )
+        )
+    return flags
+
+
+def reported_rupture_flags(patient: str, reports: Iterable[tuple[date, str, str]]) -> list[Flag]:
+    """`reported-rupture` when the patient reports a rupture (a withdrawal or a
+    confrontation marker); `unnoticed-rupture` when the therapist's rating set of the same
+    date says `none` (a rupture the therapist recognises loses its effect on the next
+    session: Chen et al. 2018)."""
+    therapist = {when: marker for when, rater, marker in reports if rater == "therapist"}
+    flags = []
+    for when, rater, marker in reports:
+        if rater != "patient" or marker == "none":
+            continue
+        flags.append(
+            Flag(
+                patient=patient,
+                kind="reported-rupture",
+                severity="alert",
+                dimension=None,
+                date=when,
+                message=f"the patient reported a rupture ({marker})",
+                rater="patient",
+                brief=marker,
+                marker=marker,
+            )
+        )
+        if therapist.get(when) == "none":
             flags.append(
                 Flag(
                     patient=patient,
-                    kind="discrepancy",
-                    severity="watch",
-                    dimension=name,
-                    date=own.date,
+                    kind="unnoticed-rupture",
+                    severity="alert",
+                    dimension=None,
+                    date=when,
                     message=(
-                        f"patient and therapist differ by {number(abs(gap))} on {name} "
-                        f"(patient {number(own.score(name))}, "
-                        f"therapist {number(other.score(name))})"
+                        f"the patient reported a rupture ({marker}) that the therapist's "
+                        "rating of the same session did not"
                     ),
                     rater="both",
-                    instrument=own.instrument,
+                    brief=f"{marker}, therapist: none",
+                    marker=marker,
                 )
             )
     return flags

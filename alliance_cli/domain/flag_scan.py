@@ -32,6 +32,7 @@ from alliance_cli.domain.flag_rules import (
     rupture_at,
     rupture_flag,
 )
+from alliance_cli.domain.instruments import DIMENSIONS
 from alliance_cli.domain.rules import RuleSet, Thresholds
 
 ALL = "all"
@@ -156,18 +157,40 @@ def _discrepancies(
     selection: Selection,
     make: Materialise,
 ) -> list[Flag]:
-    """Patient (`own`) and therapist (`other`) ratings of the same judged session."""
-    if selection.mode == LATEST:
-        pairs = [(own[-1], other[-1])] if own[-1][0] == other[-1][0] else []
-    else:
-        by_date = {row[0]: row for row in own}
-        judged = [other[i] for i in _judged(other, selection, make)]
-        pairs = [(by_date[row[0]], row) for row in judged if row[0] in by_date]
+    """Patient (`own`) and therapist (`other`) ratings of the same judged session, each
+    compared with the dyad's usual gap: the mean of its earlier patient-minus-therapist
+    gaps with the same instrument (bond, goal, task: columns 3-5 of a row)."""
+    by_date = {row[0]: row for row in own}
+    judged = set(_judged(other, selection, make))
+    if selection.mode == LATEST and own[-1][0] != other[-1][0]:
+        judged = set()
+    sums: dict[str, list[float]] = {}  # instrument -> gap sums per dimension, then count
     flags = []
-    for mine, theirs in pairs:
-        threshold = rules.for_instrument(mine[2]).discrepancy
-        if mine[2] == theirs[2] and threshold is not None:
-            flags += discrepancy_flags(patient, make(mine), make(theirs), threshold)
+    for i, theirs in enumerate(other):
+        mine = by_date.get(theirs[0])
+        if mine is None or mine[2] != theirs[2]:
+            continue
+        running = sums.setdefault(mine[2], [0.0, 0.0, 0.0, 0.0])
+        if i in judged:
+            thresholds = rules.for_instrument(mine[2])
+            if (thresholds.discrepancy, thresholds.discrepancy_patient_higher) != (None, None):
+                count = running[3]
+                usual = (
+                    {name: running[k] / count for k, name in enumerate(DIMENSIONS)}
+                    if count
+                    else None
+                )
+                flags += discrepancy_flags(
+                    patient,
+                    make(mine),
+                    make(theirs),
+                    thresholds.discrepancy,
+                    usual,
+                    thresholds.discrepancy_patient_higher,
+                )
+        for k in range(3):
+            running[k] += mine[3 + k] - theirs[3 + k]
+        running[3] += 1
     return flags
 
 

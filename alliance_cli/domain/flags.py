@@ -24,6 +24,7 @@ from alliance_cli.domain.flag_model import (
     History,
     Rating,
 )
+from alliance_cli.domain.flag_rules import reported_rupture_flags
 from alliance_cli.domain.flag_scan import (
     LATEST,
     Materialise,
@@ -36,6 +37,7 @@ from alliance_cli.domain.flag_scan import (
     scan_patient,
 )
 from alliance_cli.domain.rules import RuleSet
+from alliance_cli.domain.words import plural
 
 __all__ = [
     "KINDS",
@@ -53,6 +55,7 @@ __all__ = [
     "period_flags",
     "period_scan",
     "raised_in_period",
+    "reported_flags",
     "rows_up_to",
     "select_current",
     "still_open",
@@ -66,9 +69,14 @@ def up_to(history: History, day: date) -> History:
     a report as of a past day never sees what happened after it."""
     ratings = tuple(r for r in history.ratings if r.date <= day)
     reviews = tuple(r for r in history.reviews if r[0] <= day)
-    if len(ratings) == len(history.ratings) and len(reviews) == len(history.reviews):
+    reports = tuple(r for r in history.reports if r[0] <= day)
+    if (len(ratings), len(reviews), len(reports)) == (
+        len(history.ratings),
+        len(history.reviews),
+        len(history.reports),
+    ):
         return history
-    return replace(history, ratings=ratings, reviews=reviews)
+    return replace(history, ratings=ratings, reviews=reviews, reports=reports)
 
 
 def rows_up_to(rows: Sequence[Row], day: date) -> Sequence[Row]:
@@ -135,10 +143,15 @@ def tasks_missed_flags(history: History) -> list[Flag]:
     return flags
 
 
+def reported_flags(history: History) -> list[Flag]:
+    """Flags of what the patient said, not scored: missed tasks, reported ruptures."""
+    return tasks_missed_flags(history) + reported_rupture_flags(history.patient, history.reports)
+
+
 def history_flags(history: History, rules: RuleSet) -> list[Flag]:
     """Every flag every session ever raised (no-contact excepted: it depends on today)."""
     scan = scan_patient(history.patient, ordered(history.ratings), rules, Selection())
-    return sorted(set(scan.flags + tasks_missed_flags(history)), key=Flag.sort_key)
+    return sorted(set(scan.flags + reported_flags(history)), key=Flag.sort_key)
 
 
 def period_scan(
@@ -160,7 +173,7 @@ def raised_in_period(history: History, scan: PatientScan, since: date, until: da
     """From a period scan: flags raised by sessions in the period, ruptures repaired in it."""
     flags = [
         f
-        for f in scan.flags + tasks_missed_flags(history)
+        for f in scan.flags + reported_flags(history)
         if since <= f.date <= until
         or (f.repaired_on is not None and since <= f.repaired_on <= until)
     ]
@@ -224,7 +237,7 @@ def _no_contact(history: History, last: date | None, rules: RuleSet, today: date
         severity="watch",
         dimension=None,
         date=reference,
-        message=f"no contact for {days} days ({what})",
+        message=f"no contact for {plural(days, 'day')} ({what})",
     )
 
 
@@ -233,8 +246,8 @@ def select_current(history: History, scan: PatientScan, rules: RuleSet, today: d
     latest session, open ruptures of the instrument in use, repairs of the last weeks, no
     contact, missed tasks.
 
-    `history` gives the patient's reviews, status and start of care (its ratings are not
-    read: the scan has seen them).
+    `history` gives the patient's reviews, reported ruptures, status and start of care
+    (its ratings are not read: the scan has seen them).
     """
     latest = scan.latest
     latest_date = max((r.date for r in latest.values()), default=None)
@@ -248,13 +261,18 @@ def select_current(history: History, scan: PatientScan, rules: RuleSet, today: d
                 flag.repaired_on is not None and flag.repaired_on >= repaired_since
             ):
                 keep.add(flag)
-        elif flag.kind == "discrepancy":
+        elif flag.rater == "both":  # discrepancy: current while its date is the latest
             if flag.date == latest_date:
                 keep.add(flag)
         elif current is not None and current.date == flag.date:
             keep.add(flag)
     last_review = max((when for when, _ in history.reviews), default=None)
     keep.update(f for f in tasks_missed_flags(history) if f.date == last_review)
+    for flag in reported_rupture_flags(history.patient, history.reports):
+        session = latest.get(flag.rater or "")
+        shown = latest_date if flag.rater == "both" else (session.date if session else None)
+        if flag.date == shown:  # a reported rupture is current while its session is
+            keep.add(flag)
     contact = _no_contact(history, latest_date, rules, today)
     if contact is not None:
         keep.add(contact)
@@ -272,8 +290,9 @@ def current_flags(history: History, rules: RuleSet, today: date) -> list[Flag]:
 def flags_of_session(history: History, rules: RuleSet, when: date, rater: str) -> list[Flag]:
     """The flags one session raised (shown right after `session add`)."""
     scan = scan_patient(history.patient, ordered(history.ratings), rules, period(when, when))
+    reported = reported_rupture_flags(history.patient, history.reports)
     return sorted(
-        {f for f in scan.flags if f.date == when and f.rater in (rater, "both")},
+        {f for f in scan.flags + reported if f.date == when and f.rater in (rater, "both")},
         key=Flag.sort_key,
     )
 

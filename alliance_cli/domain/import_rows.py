@@ -1,10 +1,11 @@
 """Checking imported session rows (CSV or JSON) before anything is written: pure logic.
 
 Columns of the CSV import: patient, date, rater, instrument, bond, goal, task, items,
-note (total is accepted and ignored: it is recomputed). `quick` rows are scored from
-bond/goal/task, item instruments from items; the derived columns of the other kind are
-ignored, so a CSV export imports back as it was. Values arrive as they were exported:
-the CSV reader (services/importer.py) has undone the cell escaping of render/formats.py.
+rupture (none, withdrawal or confrontation; empty: not asked), note. Total is accepted
+and ignored: it is recomputed. `quick` rows are scored from bond/goal/task, item
+instruments from items; the derived columns of the other kind are ignored, so a CSV
+export imports back as it was. Values arrive as they were exported: the CSV reader
+(services/importer.py) has undone the cell escaping of render/formats.py.
 """
 
 from __future__ import annotations
@@ -14,13 +15,25 @@ from dataclasses import dataclass
 from datetime import date
 
 from alliance_cli.domain.dates import parse_date
+from alliance_cli.domain.flag_model import MARKERS
 from alliance_cli.domain.instruments import Instrument, Scores
 from alliance_cli.domain.records import RATERS
 from alliance_cli.domain.scoring_input import RawRating, scores_from_input
 from alliance_cli.domain.text import check_code, optional_text
 from alliance_cli.errors import AllianceError
 
-CSV_COLUMNS = ("patient", "date", "rater", "instrument", "bond", "goal", "task", "items", "note")
+CSV_COLUMNS = (
+    "patient",
+    "date",
+    "rater",
+    "instrument",
+    "bond",
+    "goal",
+    "task",
+    "items",
+    "rupture",
+    "note",
+)
 CSV_IGNORED = ("total", "extra", "id")
 MAX_LISTED = 20
 Day = date  # the type, where a field named `date` shadows it
@@ -37,13 +50,25 @@ class SessionRow:
     instrument: str
     scores: Scores
     note: str | None
+    rupture: str | None = None  # none | withdrawal | confrontation; None: not asked
 
     @property
     def key(self) -> tuple[str, Day, str]:
         return (self.patient, self.date, self.rater)
 
-    def same_as(self, instrument: str, items: tuple[float, ...], note: str | None) -> bool:
-        return (self.instrument, self.scores.items, self.note) == (instrument, items, note)
+    def same_as(
+        self,
+        instrument: str,
+        items: tuple[float, ...],
+        note: str | None,
+        rupture: str | None = None,
+    ) -> bool:
+        return (self.instrument, self.scores.items, self.note, self.rupture) == (
+            instrument,
+            items,
+            note,
+            rupture,
+        )
 
 
 def check_row(
@@ -85,7 +110,10 @@ def check_row(
     scores = scores_from_input(instrument, raw)
     note_text = values.get("note")
     note = None if note_text is None else optional_text(note_text, "note")
-    return SessionRow(where, code, when, rater, instrument.name, scores, note)
+    marker = cell("rupture")
+    if marker is not None and marker not in MARKERS:
+        raise AllianceError(f"rupture {marker!r} is not one of {', '.join(MARKERS)}")
+    return SessionRow(where, code, when, rater, instrument.name, scores, note, marker)
 
 
 def listed(problems: list[str]) -> tuple[str, ...]:

@@ -36,6 +36,17 @@ class Instrument:
     direct_entry: bool = False  # True for `quick`: --bond/--goal/--task, not --items
     builtin: bool = True
     extra: tuple[str, ...] = field(default=())  # further named scores (e.g. SRS overall)
+    item_labels: tuple[str, ...] = field(default=())  # short published item names, if any
+    client_form: bool = False  # built and validated for the patient's rating only
+
+    def item_label(self, number: int) -> str:
+        """What item `number` (1-based) is about: its published short name, else its scores.
+
+        Structure only (`bond`, `relationship`), never the copyrighted item wording.
+        """
+        if len(self.item_labels) >= number:
+            return self.item_labels[number - 1]
+        return ", ".join(name for name, items in self.keys.items() if number in items)
 
     def dimension_range(self, name: str) -> tuple[float, float]:
         if name == "total":
@@ -72,6 +83,7 @@ WAI_SR = Instrument(
     keys={"task": (1, 2, 10, 12), "bond": (3, 5, 7, 9), "goal": (4, 6, 8, 11)},
     dimension_score="mean",
     source="Hatcher & Gillaspy 2006; keys as in published scoring guides",
+    client_form=True,
 )
 SRS = Instrument(
     name="srs",
@@ -84,9 +96,21 @@ SRS = Instrument(
     dimension_score="value",
     source="Duncan, Miller et al. 2003",
     extra=("overall",),
+    item_labels=("relationship", "goals and topics", "approach or method", "overall"),
 )
 BUILTIN_INSTRUMENTS: dict[str, Instrument] = {i.name: i for i in (QUICK, WAI_SR, SRS)}
 INSTRUMENTS = BUILTIN_INSTRUMENTS  # kept for callers that only need the built-ins
+
+
+def rater_warning(instrument: Instrument, rater: str) -> str | None:
+    """Why a therapist's rating on a client form needs care (said once, when it starts)."""
+    if rater != "therapist" or not instrument.client_form:
+        return None
+    return (
+        f"{instrument.name} is a client form: therapist ratings on it are not validated, and "
+        "its short forms work poorly for therapists (a separate therapist short form exists: "
+        "Hatcher, Lindqvist & Falkenstroem 2020); define a therapist form in the config file"
+    )
 
 
 @dataclass(frozen=True)
@@ -127,7 +151,7 @@ def parse_value(text: str, label: str, instrument: Instrument = QUICK) -> float:
         raise InvalidInput(f"{label} {text!r} is not a number", f"use {scale}")
     if not Decimal(str(instrument.item_min)) <= value <= Decimal(str(instrument.item_max)):
         raise InvalidInput(
-            f"{label} {text} is out of range", f"the {instrument.name} scale is {scale}"
+            f"{label} is {text}, out of range", f"the {instrument.name} scale is {scale}"
         )
     if _decimal_places(value) > instrument.decimals:
         hint = (
@@ -135,7 +159,7 @@ def parse_value(text: str, label: str, instrument: Instrument = QUICK) -> float:
             if instrument.decimals == 0
             else f"use at most {instrument.decimals} decimal"
         )
-        raise InvalidInput(f"{label} {text} has too many decimals", hint)
+        raise InvalidInput(f"{label} is {text}, too many decimals", hint)
     return float(value) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
@@ -145,12 +169,15 @@ def parse_score(text: str, dimension: str, instrument: Instrument = QUICK) -> fl
 
 
 def parse_items(text: str, instrument: Instrument) -> tuple[float, ...]:
-    """`--items 4,5,3,...`: the item values in item order, comma-separated."""
-    parts = [part for part in text.replace(";", ",").split(",")]
+    """`--items 4,5,3,...`: the item values in item order, separated by commas or spaces."""
+    separated = text.replace(";", ",")
+    parts = separated.split(",") if "," in separated else separated.split()
+    parts = parts or [""]
     if len(parts) != instrument.item_count:
         raise InvalidInput(
             f"{instrument.name} needs {instrument.item_count} item values, got {len(parts)}",
-            f"give --items as {instrument.item_count} comma-separated numbers in item order",
+            f"give --items as {instrument.item_count} numbers in item order, "
+            "separated by commas or spaces",
         )
     return tuple(
         parse_value(part, f"item {number}", instrument) for number, part in enumerate(parts, 1)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from alliance_cli.domain.flags import Flag
+from alliance_cli.domain.repairs import RepairRecord
 from alliance_cli.domain.trends import TrendData
 
 PATIENT_STATUSES = ("active", "discharged")
@@ -45,6 +46,7 @@ class LatestScores:
     goal: float
     task: float
     total: float
+    total_range: tuple[float, float] | None = None  # the instrument's (lowest, highest) total
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class SessionRecord:
     note: str | None
     total: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
+    rupture: str | None = None  # none | withdrawal | confrontation; None: not asked
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class PatientOverview:
     session_count: int
     flags: tuple[Flag, ...] = ()
     trend: TrendData | None = None
+    repairs: tuple[RepairRecord, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,9 @@ class Thresholds:
     rupture_sd: float = 1.0  # a rupture lies this many SDs below the earlier mean...
     rupture_min_size: float | None = None  # ...and at least this far below it (total)
     rupture_min_history: int = 3  # earlier sessions needed to know the usual level
-    discrepancy: float | None = None  # watch: patient and therapist differ this much
+    discrepancy: float | None = None  # watch: the therapist rated this much above the patient
+    # watch: the patient rated above the therapist this much more than the dyad usually does
+    discrepancy_patient_higher: float | None = None
     early_sessions: int = 3  # early-risk looks at the first N sessions...
     early_total: float | None = None  # ...for a total below this
 
@@ -62,6 +64,7 @@ OPTIONAL_FIELDS = frozenset(
         "decline_total",
         "rupture_min_size",
         "discrepancy",
+        "discrepancy_patient_higher",
         "early_total",
     }
 )
@@ -76,6 +79,7 @@ DEFAULT_THRESHOLDS: dict[str, Thresholds] = {
         decline_total=3.0,
         rupture_min_size=3.0,
         discrepancy=2.0,
+        discrepancy_patient_higher=2.0,
         early_total=21.0,
     ),
     # SRS: items 0-10, total 0-40. Published: total < 36, drop >= 1 (OpenFIT).
@@ -85,6 +89,7 @@ DEFAULT_THRESHOLDS: dict[str, Thresholds] = {
         decline_total=2.0,
         rupture_min_size=3.0,
         discrepancy=2.0,
+        discrepancy_patient_higher=2.0,
         early_total=36.0,
     ),
     # WAI-SR: items 1-5, dimensions are item means, total 12-60. No published norms:
@@ -97,6 +102,7 @@ DEFAULT_THRESHOLDS: dict[str, Thresholds] = {
         decline_total=4.0,
         rupture_min_size=4.0,
         discrepancy=1.0,
+        discrepancy_patient_higher=1.0,
         early_total=36.0,
     ),
 }
@@ -112,6 +118,7 @@ def generic_thresholds(instrument: Instrument) -> Thresholds:
         decline_total=round(span * 0.1, 4),
         rupture_min_size=round(span * 0.1, 4),
         discrepancy=round(item_span * 0.2, 4),
+        discrepancy_patient_higher=round(item_span * 0.2, 4),
     )
 
 

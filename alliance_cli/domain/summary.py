@@ -22,6 +22,7 @@ from alliance_cli.domain.flags import (
     up_to,
 )
 from alliance_cli.domain.instruments import SCORES
+from alliance_cli.domain.repairs import RepairRecord
 from alliance_cli.domain.rules import RuleSet
 from alliance_cli.errors import InvalidInput
 
@@ -133,6 +134,7 @@ class Summary:
     clinicians: tuple[ClinicianLine, ...] = ()  # a clinic-wide summary: one line each
     # Alerts and watch flags raised before the period, still current at its end.
     still_open: tuple[Flag, ...] = ()
+    repairs: tuple[RepairRecord, ...] = ()  # attempts in the period, judged at its end
 
     @property
     def alerts(self) -> int:

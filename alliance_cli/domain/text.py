@@ -13,11 +13,18 @@ _CODE_SPACE = re.compile(r"\s")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # bytes that were not UTF-8 (surrogateescape)
 
 
+def is_utf8(value: str) -> bool:
+    """Whether `value` came from valid UTF-8: Python decodes other bytes of an argument, a
+    variable or a file name to lone surrogates, which no database (nor SQLite's file
+    names) can take."""
+    return _SURROGATE.search(value) is None
+
+
 def clean_text(value: str, what: str, *, required: bool = True) -> str | None:
     """Text is stored exactly as typed, except that NUL is refused and blank means none."""
     if "\x00" in value:
         raise InvalidInput(f"{what} contains a NUL character", "remove it and try again")
-    if _SURROGATE.search(value):
+    if not is_utf8(value):
         raise InvalidInput(f"{what} is not valid UTF-8 text", "check the terminal's encoding")
     if len(value) > MAX_TEXT_LENGTH:
         raise InvalidInput(f"{what} is longer than {MAX_TEXT_LENGTH} characters")

@@ -70,8 +70,9 @@ _LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class ChartSeries:
-    name: str  # "bond", "goal", "task" or "total"
+    name: str  # "bond", "goal", "task" or "total": picks the marker and colour
     points: tuple[tuple[date, float], ...]  # in date order, at least 2 points
+    label: str = ""  # what the legend calls it (default: the name)
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class _Style:
 def render_chart(spec: ChartSpec) -> str:
     """Return the chart as text (no trailing print)."""
     _check(spec)
-    width, height = _size(spec)
+    width, height = chart_size(spec.width, spec.height)
     series = [(style, _plottable(s.points, spec)) for style, s in _series_styles(spec)]
     flagged = _plottable(spec.flagged, spec)
     xs = [x for _, points in series for x, _ in points] + [x for x, _ in flagged]
@@ -145,19 +146,15 @@ def _check(spec: ChartSpec) -> None:
         raise ValueError(f"height must be at least {MIN_HEIGHT}")
 
 
-def _size(spec: ChartSpec) -> tuple[int, int]:
+def chart_size(width: int | None, height: int | None) -> tuple[int, int]:
     """The size asked for, or the terminal's: its width, its height minus a prompt, capped."""
-    if spec.width is not None and spec.height is not None:
-        return spec.width, spec.height
+    if width is not None and height is not None:
+        return width, height
     # A 0 fallback tells "unknown" apart from a real size (COLUMNS / LINES or the terminal).
     columns, lines = shutil.get_terminal_size(fallback=(0, 0))
-    width = spec.width if spec.width is not None else columns or _FALLBACK_WIDTH
-    if spec.height is not None:
-        height = spec.height
-    elif lines:
-        height = min(lines - _PROMPT_ROWS, _MAX_FIT_HEIGHT)
-    else:
-        height = _FALLBACK_HEIGHT
+    width = width if width is not None else columns or _FALLBACK_WIDTH
+    if height is None:
+        height = min(lines - _PROMPT_ROWS, _MAX_FIT_HEIGHT) if lines else _FALLBACK_HEIGHT
     return max(width, MIN_WIDTH), max(height, MIN_HEIGHT)
 
 
@@ -178,7 +175,7 @@ def _series_styles(spec: ChartSpec) -> list[tuple[_Style, ChartSeries]]:
     spare_colours = iter(_SPARE_COLOURS)
     styles = []
     for series in spec.series:
-        name = one_line(series.name)
+        name = one_line(series.label or series.name)
         if spec.color:
             colour = _SERIES_COLOURS.get(series.name)
             colour = colour if colour is not None else next(spare_colours, 7)
@@ -269,10 +266,27 @@ def _x_ticks(first: int, last: int, canvas: int) -> tuple[list[int], list[str]]:
     return days, [date.fromordinal(day).strftime(form) for day in days]
 
 
-def _y_ticks(low: float, high: float, canvas: int) -> tuple[list[float], list[str]]:
-    """Up to five evenly spaced values, one every other row at most."""
+def _y_ticks(
+    low: float, high: float, canvas: int, cutoff: float | None = None
+) -> tuple[list[float], list[str]]:
+    """Up to five evenly spaced values, one every other row at most, plus the cut-off.
+
+    A row of `canvas` rows stands for the values within half a row of its own, and the
+    cut-off line lands on the row nearest its value: that row is labelled with the
+    cut-off itself. An even tick on the same row is left out (the line must never sit on
+    a row labelled with another number), and so is one on the next row unless it is an
+    end of the axis (labels stay a row apart).
+    """
     count = max(2, min(5, (canvas + 1) // 2))
     values = [low + i * (high - low) / (count - 1) for i in range(count)]
+    if cutoff is not None:
+        row = (high - low) / max(canvas - 1, 1)  # the value one row stands for
+
+        def clear(value: float) -> bool:
+            rows_apart = abs(value - cutoff) / row
+            return rows_apart >= (1 if value in (low, high) else 2) - 1e-9
+
+        values = sorted([v for v in values if clear(v)] + [cutoff])
     return values, [_number(value) for value in values]
 
 
@@ -346,7 +360,7 @@ def _draw(
     first, last = x_range
     if first == last:  # one day only: centre it
         first, last = first - 1, last + 1
-    y_values, y_labels = _y_ticks(spec.y_min, spec.y_max, height - 3)
+    y_values, y_labels = _y_ticks(spec.y_min, spec.y_max, height - 3, spec.cutoff)
     # canvas = width - y tick labels - the two vertical frame lines
     x_canvas = width - max(len(label) for label in y_labels) - 2
     x_days, x_labels = _x_ticks(first, last, x_canvas)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alliance_cli.config import Settings
+from alliance_cli.domain.suggestions import ANY, BUILTIN, Suggestion
 from alliance_cli.render.console import out
 from alliance_cli.render.formats import print_json
 from alliance_cli.render.safe_text import one_line
@@ -27,6 +28,10 @@ def config_settings(config: Settings, fmt: str) -> None:
         for field in THRESHOLD_FIELDS:
             key = f"thresholds.{name}.{field}"
             rows.append((key, getattr(thresholds, field), config.sources.get(key, "default")))
+    strategies = ", ".join(config.repair_strategies)
+    rows.append(
+        ("repair.strategies", strategies, config.sources.get("repair.strategies", "default"))
+    )
     instruments = [
         {
             "name": i.name,
@@ -47,6 +52,11 @@ def config_settings(config: Settings, fmt: str) -> None:
                 "exists": config.exists,
                 "settings": [{"key": k, "value": v, "source": s} for k, v, s in rows],
                 "instruments": instruments,
+                "suggestions": [
+                    {"kind": kind, "topic": topic, "text": item.text, "source": item.source}
+                    for kind, topic, items in _suggestion_topics(config)
+                    for item in items
+                ],
             }
         )
         return
@@ -66,3 +76,30 @@ def config_settings(config: Settings, fmt: str) -> None:
         ],
         title="Instruments",
     )
+    out()
+    print_table(
+        [Column("kind"), Column("topic"), Column("suggestions", numeric=True), Column("from")],
+        [
+            [kind, topic, str(len(items)), _origin(kind, topic, items)]
+            for kind, topic, items in _suggestion_topics(config)
+        ],
+        title="Suggestions (see them with `alliance flags --suggest`)",
+    )
+
+
+def _suggestion_topics(config: Settings) -> list[tuple[str, str, tuple[Suggestion, ...]]]:
+    return [
+        (kind, "any" if topic == ANY else topic, items)
+        for kind, topics in config.suggestions.items()
+        for topic, items in topics.items()
+    ]
+
+
+def _origin(kind: str, topic: str, items: tuple[Suggestion, ...]) -> str:
+    """Built in, from the config file, or both (a clinic's `extend = true`)."""
+    builtin = BUILTIN.get(kind, {}).get(ANY if topic == "any" else topic, ())
+    if items == builtin:
+        return "built in"
+    if builtin and items[: len(builtin)] == builtin:
+        return "built in + file"
+    return "file"

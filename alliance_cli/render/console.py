@@ -1,7 +1,9 @@
 """Where output goes: data on stdout, messages on stderr; Rich only on a real terminal.
 
-Plain text (no ANSI codes at all) when the stream is not a terminal, when `NO_COLOR`
-is set, or when TERM is `dumb`; Rich is imported only when it will be used.
+Plain text (no ANSI codes at all) when the stream is not a terminal or TERM is `dumb`;
+on a terminal, Rich draws tables with borders, and `NO_COLOR` switches off colour only
+(no-color.org): no ANSI codes at all, the borders stay. Rich is imported only when it
+will be used.
 
 Every byte of stdout goes through `WholeWrites` (installed by `guard_stdout` when the
 program starts): a write is whole or it is `OutputLost`, never silently cut short.
@@ -16,6 +18,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from alliance_cli.errors import OutputLost
+from alliance_cli.render import ascii_fallback
 from alliance_cli.render.safe_text import one_line
 
 if TYPE_CHECKING:
@@ -24,16 +27,35 @@ if TYPE_CHECKING:
 
 
 def wants_rich(stream: TextIO) -> bool:
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+    """A terminal that can take Rich's layout (borders, the terminal's width)."""
+    if os.environ.get("TERM") == "dumb":
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
 
 
+def no_color() -> bool:
+    """NO_COLOR set and not empty (no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def wants_color(stream: TextIO) -> bool:
+    """Colour (ANSI codes) on this stream: a Rich terminal, unless NO_COLOR is set."""
+    return wants_rich(stream) and not no_color()
+
+
 def rich_console(stream: TextIO | None = None) -> Console:
+    """A console that never reads markup; with NO_COLOR it writes no ANSI code at all
+    (Rich's own NO_COLOR support keeps bold and dim)."""
     from rich.console import Console
 
-    return Console(file=stream or sys.stdout, highlight=False, markup=False, emoji=False)
+    return Console(
+        file=stream or sys.stdout,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        color_system=None if no_color() else "auto",
+    )
 
 
 def out(text: str = "") -> None:
@@ -98,10 +120,14 @@ class WholeWrites(io.RawIOBase):
 
 
 def guard_stdout() -> None:
-    """Put `WholeWrites` under `sys.stdout`, keeping its encoding, errors and buffering.
+    """Put `WholeWrites` under `sys.stdout`, keeping its encoding and buffering.
 
-    Called once, first thing, by the console script; a stdout that is not a file
-    descriptor (closed, or replaced by a test harness) is left as it is.
+    A character the encoding cannot take (`PYTHONIOENCODING=ascii`, a latin-1 locale:
+    an arrow, a dash, a name with an umlaut) is written in ASCII (`ascii_fallback`)
+    instead of failing the command half-way through its output; an error handler the
+    user chose is kept. Called once, first thing, by the console
+    script; a stdout that is not a file descriptor (closed, or replaced by a test
+    harness) is left as it is.
     """
     stream = sys.stdout
     if not isinstance(stream, io.TextIOWrapper):
@@ -114,7 +140,7 @@ def guard_stdout() -> None:
     sys.stdout = io.TextIOWrapper(
         io.BufferedWriter(WholeWrites(fd)),
         encoding=stream.encoding,
-        errors=stream.errors,
+        errors=ascii_fallback.register() if stream.errors == "strict" else stream.errors,
         newline="\n",  # as Python's own stdout on POSIX: no translation
         line_buffering=stream.line_buffering,
         write_through=stream.write_through,

@@ -25,7 +25,9 @@ What goes in, and what never does:
   rated (patient or therapist) is an extension. Session notes are left out.
 - `Goal` per goal: text, status, dates and review notes.
 
-Tasks and flags have no FHIR form here.
+Tasks and flags have no FHIR form here, nor have repair attempts or a rating set's
+rupture answer (`session add --rupture`): an extra item would change each instrument's
+Questionnaire, whose id is derived from its structure; JSON and CSV exports carry them.
 """
 
 from __future__ import annotations

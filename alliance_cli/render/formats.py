@@ -55,6 +55,7 @@ SESSION_KEYS = (
     "total",
     "items",
     "extra",
+    "rupture",
     "note",
 )
 GOAL_KEYS = ("id", "patient", "text", "proposed_by", "status", "target", "created", "reviews")
@@ -71,7 +72,7 @@ TASK_KEYS = (
 )
 
 
-FLAG_KEYS = ("patient", "kind", "severity", "dimension", "date", "message")
+FLAG_KEYS = ("patient", "kind", "severity", "dimension", "date", "message", "direction")
 
 
 def _plain(value: Any) -> Any:

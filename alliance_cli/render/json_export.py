@@ -74,8 +74,27 @@ def patient_document(export: PatientExport) -> dict[str, Any]:
                 "items": list(s.items),
                 "extra": dict(s.extra),
                 "note": s.note,
+                "rupture": s.rupture,
             }
             for s in export.sessions
+        ],
+        "repairs": [
+            {
+                "date": _day(r.date),
+                "strategy": r.strategy,
+                "note": r.note,
+                "flag": None
+                if r.flag is None
+                else {
+                    "kind": r.flag.kind,
+                    "dimension": r.flag.dimension,
+                    "date": _day(r.flag.date),
+                    "rater": r.flag.rater,
+                    "instrument": r.flag.instrument,
+                },
+                "outcome": r.outcome,  # computed: ignored by import
+            }
+            for r in export.repairs
         ],
     }
 

@@ -3,10 +3,11 @@
 Two versions: the clinician's (everything) and one to share with the patient (plain
 words, only the patient's own goals, tasks and ratings; no notes, ids or flag jargon).
 
-All user text goes through `escape_markdown`, which makes it inert in any context the
-document puts it in (a heading, a list item, a table cell): it can add no structure,
-raw HTML, link or emphasis, and reads back as exactly the text typed (control
-characters escaped, newlines as spaces).
+All user text goes through `escape_markdown` (render/safe_text.py), which makes it inert
+in any context the document puts it in (a heading, a list item, a table cell): it can add
+no structure, raw HTML, link or emphasis, and reads back as exactly the text typed
+(control characters escaped, newlines as spaces). Only what would become structure is
+escaped, so that numbers and plain words read cleanly in a raw file.
 """
 
 from __future__ import annotations
@@ -18,39 +19,12 @@ from alliance_cli.domain.export import PatientExport
 from alliance_cli.domain.flags import Flag
 from alliance_cli.domain.instruments import DIMENSIONS, Instrument
 from alliance_cli.domain.records import GoalRecord, SessionRecord
-from alliance_cli.render.safe_text import one_line, printable
-from alliance_cli.render.values import fmt_date, fmt_score
+from alliance_cli.render.mermaid import Line, legend, xychart
+from alliance_cli.render.repairs import repairs_markdown
+from alliance_cli.render.safe_text import escape_markdown, printable
+from alliance_cli.render.values import PATIENT_WORDS, fmt_date, fmt_score
 
-# Backslash-escaped: everything that can open Markdown syntax in CommonMark, GFM or common
-# extensions (`:` and `/` stop autolinks and emoji codes, `$` math, `^` footnotes, `=`
-# highlights). `,;?'"%@` stay: they start nothing (an e-mail autolink needs a bare `.`).
-_ESCAPES = str.maketrans(
-    {char: "\\" + char for char in "\\`*_[]()#+-.!|{}~:/$^="}
-    | {"&": "&amp;", "<": "&lt;", ">": "&gt;"}  # no raw HTML; `&amp;` stays literal
-)
-_NEWLINES = re.compile(r"\r\n|\r|\n")
 _MISSING = "—"
-
-
-def _entities(text: str) -> str:
-    return "".join(f"&#x{ord(char):x};" for char in text)
-
-
-def escape_markdown(text: str) -> str:
-    """Inline user text that can never create structure and reads back unchanged.
-
-    Newlines become spaces, control characters a visible escape (`one_line`), Markdown
-    punctuation is backslash-escaped, `& < >` become entities, and leading or trailing
-    whitespace (which a paragraph or table cell would strip) numeric entities.
-    """
-    flat = one_line(_NEWLINES.sub(" ", text))
-    start, end = 0, len(flat)
-    while start < end and (flat[start].isspace() or flat[start] == "\ufeff"):
-        start += 1
-    while end > start and (flat[end - 1].isspace() or flat[end - 1] == "\ufeff"):
-        end -= 1
-    body = flat[start:end].translate(_ESCAPES)
-    return _entities(flat[:start]) + body + _entities(flat[end:])
 
 
 def _text(value: str | None) -> str:
@@ -98,28 +72,31 @@ def _scale(instrument: Instrument | None, score: str) -> tuple[float, float] | N
     return min(low for low, _ in ranges), max(high for _, high in ranges)
 
 
-def _mermaid(name: str, sessions: Sequence[SessionRecord], instrument: Instrument | None) -> str:
-    """A Mermaid `xychart-beta` line chart: one line per dimension, dates on the x-axis."""
-    safe_name = re.sub(r"[^A-Za-z0-9 ._-]", "", name) or "instrument"
-    labels: list[str] = []
-    for session in sessions:
-        label, number = session.date.isoformat(), 2
-        while f'"{label}"' in labels:  # repeated dates would share one category
-            label, number = f"{session.date.isoformat()} ({number})", number + 1
-        labels.append(f'"{label}"')
+def _mermaid(
+    name: str,
+    sessions: Sequence[SessionRecord],
+    instrument: Instrument | None,
+    *,
+    for_patient: bool = False,
+    cutoff: float | None = None,
+) -> tuple[str, str]:
+    """The legend and the Mermaid block (render/mermaid.py) of one instrument's patient
+    ratings: a line per dimension, and the dimension `cutoff` as a level line when it
+    lies on the scale. `for_patient` (the handout): its words, no cut-off."""
     scale = _scale(instrument, "dimensions")
-    y_range = f" {scale[0]:g} --> {scale[1]:g}" if scale else ""
     lines = [
-        "xychart-beta",
-        f'    title "{safe_name}: patient ratings"',
-        f"    x-axis [{', '.join(labels)}]",
-        f'    y-axis "score"{y_range}',
-        *(
-            f"    line [{', '.join(fmt_score(getattr(s, dim)) for s in sessions)}]"
-            for dim in DIMENSIONS
-        ),
+        Line(
+            dim,
+            PATIENT_WORDS[dim] if for_patient else dim,
+            tuple(getattr(s, dim) for s in sessions),
+        )
+        for dim in DIMENSIONS
     ]
-    return _fenced("\n".join(lines), "mermaid")
+    if not for_patient and cutoff is not None and (scale is None or scale[0] <= cutoff <= scale[1]):
+        lines.append(Line("cut-off", f"cut-off {cutoff:g}", (cutoff,) * len(sessions)))
+    title = "Your ratings" if for_patient else f"{name}: patient ratings"
+    days = [s.date for s in sessions]
+    return legend(lines), _fenced(xychart(title, days, lines, scale), "mermaid")
 
 
 def _trend(export: PatientExport, chart: str | None, mermaid: bool, *, patient: bool) -> list[str]:
@@ -127,11 +104,22 @@ def _trend(export: PatientExport, chart: str | None, mermaid: bool, *, patient: 
     if chart and chart.strip():
         blocks.append(_fenced(printable(chart).rstrip("\n"), "text"))
     instruments = {instrument.name: instrument for instrument in export.instruments}
-    for name, sessions in _patient_series(export.sessions).items():
+    series = _patient_series(export.sessions)
+    for name, sessions in series.items():
         if mermaid and len(sessions) >= 2:
-            who = "your ratings" if patient else "patient ratings"
-            caption = f"{escape_markdown(name)}, {who}; lines in order: bond, goal, task."
-            blocks += [caption, _mermaid(name, sessions, instruments.get(name))]
+            lines, chart_block = _mermaid(
+                name,
+                sessions,
+                instruments.get(name),
+                for_patient=patient,
+                cutoff=export.dimension_cutoffs.get(name),
+            )
+            caption = (
+                _your_caption(name, several=len(series) > 1, lines=lines)
+                if patient
+                else f"{escape_markdown(name)}, patient ratings. Lines: {lines}."
+            )
+            blocks += [caption, chart_block]
     return blocks or ["There are not enough ratings for a chart yet."]
 
 
@@ -262,6 +250,7 @@ def _clinician_version(export: PatientExport, chart: str | None, mermaid: bool) 
         *_trend(export, chart, mermaid, patient=False),
         "## Flags",
         *_flags(export),
+        *repairs_markdown(export.repairs),
         "## Notes",
         _notes(export.sessions),
     ]
@@ -314,12 +303,19 @@ def _what_we_try(export: PatientExport) -> str:
     return _table(("what we agreed", "for the goal", "status", "by", "how it went"), rows)
 
 
+def _your_caption(name: str, *, several: bool, lines: str) -> str:
+    """The handout's caption of its Mermaid chart: the words of its table, no jargon;
+    `lines` the chart's legend in those words (`connection (blue), ...`)."""
+    which = f" (questionnaire {escape_markdown(name)})" if several else ""
+    return f"Your ratings after each session{which}. Lines: {lines}."
+
+
 def _sessions_felt(export: PatientExport) -> list[str]:
     own = [s for s in export.sessions if s.rater == "patient"]
     if not own:
         return ["You have not rated any sessions yet."]
     several = len({s.instrument for s in own}) > 1
-    header = ("date", "connection", "goals", "way of working", "overall")
+    header = ("date", *(PATIENT_WORDS[name] for name in ("bond", "goal", "task", "total")))
     rows = [
         (
             fmt_date(s.date),

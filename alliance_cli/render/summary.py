@@ -6,10 +6,15 @@ from typing import Any
 
 from alliance_cli.domain.flags import Flag
 from alliance_cli.domain.instruments import SCORES
+from alliance_cli.domain.repairs import outcome_counts
 from alliance_cli.domain.summary import Summary
+from alliance_cli.domain.words import plural
 from alliance_cli.render.formats import flag_dict, to_json
+from alliance_cli.render.repairs import repair_dict
+from alliance_cli.render.safe_text import escape_markdown as esc
 from alliance_cli.render.safe_text import one_line
 from alliance_cli.render.values import fmt_change, fmt_date, fmt_score
+from alliance_cli.render.wrap import DEFAULT_WIDTH, GLUE, MIN_WIDTH, wrap
 
 
 def summary_dict(summary: Summary) -> dict[str, Any]:
@@ -76,7 +81,21 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
             {"patient": n.patient, "last_session": fmt_date(n.last_session) or None, "days": n.days}
             for n in summary.no_contact
         ],
+        "repairs": {
+            "attempts": len(summary.repairs),
+            "outcomes": outcome_counts(summary.repairs),
+            "list": [repair_dict(r) for r in summary.repairs],
+        },
     }
+
+
+def _repairs_line(summary: Summary) -> list[_Paragraph]:
+    """One line, when repairs were tried in the period: how many, and how they went."""
+    if not summary.repairs:
+        return []
+    counts = outcome_counts(summary.repairs)
+    parts = [f"{counts[k]} {k.replace('-', ' ')}" for k in counts if counts[k]]
+    return [_head(f"Repair attempts: {len(summary.repairs)} ({', '.join(parts)})")]
 
 
 def summary_json(summary: Summary) -> str:
@@ -84,19 +103,23 @@ def summary_json(summary: Summary) -> str:
 
 
 def _percent(value: float) -> str:
-    return f"{value * 100:.0f} %"
+    return f"{value * 100:.0f}{GLUE}%"
 
 
 def _scores(summary: Summary) -> list[tuple[str, str, str, str]]:
+    """Per patient seen: code, latest date and instrument, latest scores, change.
+
+    A score keeps its name (`bond 9.0`) on one line when the text view wraps (`GLUE`);
+    the Markdown view shows the glue as the space it stands for."""
     rows = []
     for p in summary.patients:
-        latest = ", ".join(f"{n} {fmt_score(p.latest.score(n))}" for n in SCORES)
-        change = ", ".join(f"{n} {fmt_change(p.changes[n])}" for n in SCORES)
-        since = f"since {p.baseline.date.isoformat()}" if p.baseline else "first in period"
+        latest = ", ".join(f"{n}{GLUE}{fmt_score(p.latest.score(n))}" for n in SCORES)
+        change = ", ".join(f"{n}{GLUE}{fmt_change(p.changes[n])}" for n in SCORES)
+        since = f"since{GLUE}{p.baseline.date.isoformat()}" if p.baseline else "first in period"
         rows.append(
             (
-                p.patient,
-                f"{p.latest.date.isoformat()} ({p.latest.instrument})",
+                one_line(p.patient),
+                f"{p.latest.date.isoformat()}{GLUE}({one_line(p.latest.instrument)})",
                 latest,
                 f"{change} ({since})" if p.baseline else since,
             )
@@ -107,7 +130,10 @@ def _scores(summary: Summary) -> list[tuple[str, str, str, str]]:
 def _flag_line(flag: Flag) -> str:
     dimension = f" {flag.dimension}" if flag.dimension else ""
     when = flag.date.isoformat()
-    return f"{flag.severity.upper()} {flag.patient} {flag.kind}{dimension} {when}: {flag.message}"
+    return (
+        f"{flag.severity.upper()} {one_line(flag.patient)} {flag.kind}{dimension} {when}: "
+        f"{one_line(flag.message).replace(' -> ', f'{GLUE}->{GLUE}')}"
+    )
 
 
 def _alerts_line(summary: Summary) -> str:
@@ -121,55 +147,98 @@ def _alerts_line(summary: Summary) -> str:
 STILL_OPEN = "Still open from before the period"
 NOTHING_OPEN = "nothing raised before the period is still open"
 
+# A text paragraph: its words, the indent of its first line and of the lines it folds onto.
+_Paragraph = tuple[str, str, str]
+_ITEM, _MORE = "  ", "      "
 
-def summary_text(summary: Summary) -> str:
+
+def _head(text: str) -> _Paragraph:
+    return (text, "", _ITEM)
+
+
+def _item(text: str) -> _Paragraph:
+    return (text, _ITEM, _MORE)
+
+
+def summary_text(summary: Summary, width: int = DEFAULT_WIDTH) -> str:
+    """The summary as plain text, every line folded at spaces to at most `width` columns
+    (a code, date or score is never split); user text shown literally (`one_line`)."""
     p = summary.period
-    lines = [
-        f"Alliance summary {p.since.isoformat()} to {p.until.isoformat()} ({p.days} days)",
-        f"Sessions held: {summary.sessions_held} ({summary.rating_sets} rating sets); "
-        f"patients seen: {len(summary.patients)}",
-        _alerts_line(summary),
-        "",
-        *_clinician_text(summary),
-        "Flags raised (alerts first):" if summary.flags else "Flags raised: none",
-        *(f"  {_flag_line(f)}" for f in summary.flags),
-        "",
-        f"{STILL_OPEN} (alerts first):" if summary.still_open else f"{STILL_OPEN}: none",
-        *(f"  {_flag_line(f)}" for f in summary.still_open),
-        "",
-        "Patients seen:" if summary.patients else "Patients seen: none",
-        *(
-            f"  {code}  {when}  {latest}  change: {change}"
-            for code, when, latest, change in _scores(summary)
+    paragraphs: list[_Paragraph] = [
+        _head(
+            f"Alliance summary {p.since.isoformat()} to {p.until.isoformat()} "
+            f"({plural(p.days, 'day')})"
         ),
-        "",
-        "Ruptures repaired:" if summary.repaired else "Ruptures repaired: none",
+        _head(
+            f"Sessions held: {summary.sessions_held} "
+            f"({plural(summary.rating_sets, 'rating set')}); "
+            f"patients seen: {len(summary.patients)}"
+        ),
+        _head(_alerts_line(summary)),
+        _head(""),
+        *_clinician_text(summary),
+        _head("Flags raised (alerts first):" if summary.flags else "Flags raised: none"),
+        *(_item(_flag_line(f)) for f in summary.flags),
+        _head(""),
+        _head(f"{STILL_OPEN} (alerts first):" if summary.still_open else f"{STILL_OPEN}: none"),
+        *(_item(_flag_line(f)) for f in summary.still_open),
+        _head(""),
+        _head("Patients seen:" if summary.patients else "Patients seen: none"),
+        *_patients_text(summary),
+        _head(""),
+        _head("Ruptures repaired:" if summary.repaired else "Ruptures repaired: none"),
         *(
-            f"  {f.patient} rupture of {f.date.isoformat()} repaired on {fmt_date(f.repaired_on)}"
+            _item(
+                f"{one_line(f.patient)} rupture of {f.date.isoformat()} "
+                f"repaired on {fmt_date(f.repaired_on)}"
+            )
             for f in summary.repaired
         ),
-        "",
-        "Goals achieved or reviewed:"
-        if summary.goal_events
-        else "Goals achieved or reviewed: none",
+        *_repairs_line(summary),
+        _head(""),
+        _head(
+            "Goals achieved or reviewed:"
+            if summary.goal_events
+            else "Goals achieved or reviewed: none"
+        ),
         *(
-            f"  {g.patient} {g.date.isoformat()} {g.status}: {g.goal}"
-            + (f" ({g.note})" if g.note else "")
+            _item(
+                f"{one_line(g.patient)} {g.date.isoformat()} {g.status}: {one_line(g.goal)}"
+                + (f" ({one_line(g.note)})" if g.note else "")
+            )
             for g in summary.goal_events
         ),
-        "",
-        _adherence_line(summary),
-        "",
-        "Active patients with no contact in the period:"
-        if summary.no_contact
-        else "Active patients with no contact in the period: none",
+        _head(""),
+        _head(_adherence_line(summary)),
+        _head(""),
+        _head(
+            "Active patients with no contact in the period:"
+            if summary.no_contact
+            else "Active patients with no contact in the period: none"
+        ),
         *(
-            f"  {n.patient}  last session {fmt_date(n.last_session) or 'never'}"
-            + (f" ({n.days} days ago)" if n.days is not None else "")
+            _item(
+                f"{one_line(n.patient)}  last session {fmt_date(n.last_session) or 'never'}"
+                + (f" ({plural(n.days, 'day')} ago)" if n.days is not None else "")
+            )
             for n in summary.no_contact
         ),
     ]
-    return "\n".join(one_line(line) for line in lines) + "\n"
+    width = max(width, MIN_WIDTH)
+    lines = [line for text, first, more in paragraphs for line in wrap(text, width, first, more)]
+    return "\n".join(lines) + "\n"
+
+
+def _patients_text(summary: Summary) -> list[_Paragraph]:
+    """Two lines a patient: the latest scores, then the change (143 columns on one)."""
+    return [
+        paragraph
+        for code, when, latest, change in _scores(summary)
+        for paragraph in (
+            _item(f"{code}  {when}  {latest}"),
+            (f"change: {change}", _MORE, _MORE),
+        )
+    ]
 
 
 def _adherence_line(summary: Summary) -> str:
@@ -178,28 +247,28 @@ def _adherence_line(summary: Summary) -> str:
         return "Task adherence: no task reviews in the period"
     share = summary.adherence_share()
     parts = ", ".join(f"{k} {_percent(share[k])} ({summary.adherence[k]})" for k in share)
-    return f"Task adherence ({total} reviews): {parts}"
+    return f"Task adherence ({plural(total, 'review')}): {parts}"
 
 
-def _clinician_text(summary: Summary) -> list[str]:
+def _clinician_text(summary: Summary) -> list[_Paragraph]:
     if not summary.clinicians:
         return []
-    width = max(len(c.clinician) for c in summary.clinicians)
+    width = max(len(one_line(c.clinician)) for c in summary.clinicians)
     return [
-        "By clinician (patients seen, sessions, alerts, watch, no contact):",
+        _head("By clinician (patients seen, sessions, alerts, watch, no contact):"),
         *(
-            f"  {c.clinician:<{width}}  {c.patients_seen:>4}  {c.sessions:>4}  "
-            f"{c.alerts:>4}  {c.watch:>4}  {c.no_contact:>4}"
+            _item(
+                f"{one_line(c.clinician):<{width}}  {c.patients_seen:>4}  {c.sessions:>4}  "
+                f"{c.alerts:>4}  {c.watch:>4}  {c.no_contact:>4}"
+            )
             for c in summary.clinicians
         ),
-        "",
+        _head(""),
     ]
 
 
 def _flag_rows(flags: tuple[Flag, ...]) -> list[str]:
     """A Markdown table of flags (nothing at all for none)."""
-    from alliance_cli.render.markdown import escape_markdown as esc
-
     if not flags:
         return []
     return [
@@ -214,13 +283,11 @@ def _flag_rows(flags: tuple[Flag, ...]) -> list[str]:
 
 
 def summary_markdown(summary: Summary) -> str:
-    from alliance_cli.render.markdown import escape_markdown as esc
-
     p = summary.period
     out = [
         f"# Alliance summary {p.since.isoformat()} to {p.until.isoformat()}",
         "",
-        f"- Sessions held: {summary.sessions_held} ({summary.rating_sets} rating sets)",
+        f"- Sessions held: {summary.sessions_held} ({plural(summary.rating_sets, 'rating set')})",
         f"- Patients seen: {len(summary.patients)}",
         f"- {_alerts_line(summary)}",
         "",
@@ -250,8 +317,8 @@ def summary_markdown(summary: Summary) -> str:
     if summary.patients:
         out += ["| patient | latest | scores | change |", "|---|---|---|---|"]
         out += [
-            f"| {esc(code)} | {when} | {latest} | {esc(change)} |"
-            for code, when, latest, change in _scores(summary)
+            "| " + " | ".join(esc(cell.replace(GLUE, " ")) for cell in row) + " |"
+            for row in _scores(summary)
         ]
     else:
         out.append("None.")
@@ -270,7 +337,7 @@ def summary_markdown(summary: Summary) -> str:
         "",
         "## Task adherence",
         "",
-        esc(_adherence_line(summary)),
+        esc(_adherence_line(summary).replace(GLUE, " ")),
         "",
         "## Active patients with no contact",
         "",

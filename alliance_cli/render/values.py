@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+# The handout's words for the scores (`export --for-patient`: its table and its chart).
+PATIENT_WORDS = {
+    "bond": "connection",
+    "goal": "goals",
+    "task": "way of working",
+    "total": "overall",
+}
+
 
 def fmt_date(value: date | None) -> str:
     return value.isoformat() if value else ""

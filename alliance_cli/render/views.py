@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from alliance_cli.domain.flags import Flag
-from alliance_cli.domain.instruments import DIMENSIONS, SCORES
+from alliance_cli.domain.instruments import DIMENSIONS
 from alliance_cli.domain.records import (
     DatabaseInfo,
     GoalRecord,
@@ -16,6 +17,8 @@ from alliance_cli.domain.records import (
     StoredSession,
     TaskRecord,
 )
+from alliance_cli.domain.words import plural
+from alliance_cli.render import layouts
 from alliance_cli.render.console import out
 from alliance_cli.render.formats import (
     CLINIC_FLAG_KEYS,
@@ -33,14 +36,18 @@ from alliance_cli.render.formats import (
     session_dict,
     task_dict,
 )
+from alliance_cli.render.repairs import repair_dict, repair_section
 from alliance_cli.render.safe_text import one_line, printable
-from alliance_cli.render.tables import Column, print_table
-from alliance_cli.render.values import fmt_change, fmt_date, fmt_optional, fmt_score
+from alliance_cli.render.tables import Column, Layout, print_table, table_width
+from alliance_cli.render.values import fmt_change, fmt_date, fmt_score
 
 TABLE, JSON, CSV = "table", "json", "csv"
 
 
-TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→", "": ""}
+def _show(layouts: Sequence[Layout], title: str | None = None) -> None:
+    """The first of a view's layouts that fits the width; records one by one if none."""
+    first, *narrower = layouts
+    print_table(first.columns, first.rows, title=title, narrower=narrower, stack=True)
 
 
 def patients(rows: Sequence[PatientRow], fmt: str, *, clinicians: bool = False) -> None:
@@ -51,67 +58,7 @@ def patients(rows: Sequence[PatientRow], fmt: str, *, clinicians: bool = False) 
     elif fmt == CSV:
         print_csv(PATIENT_CSV_KEYS, (patient_csv_row(r) for r in rows))
     else:
-        print_table(
-            [
-                *([Column("clinician")] if clinicians else []),
-                Column("code"),
-                Column("name"),
-                Column("status"),
-                Column("sessions", numeric=True),
-                Column("last session"),
-                Column("bond", numeric=True),
-                Column("goal", numeric=True),
-                Column("task", numeric=True),
-                Column("total", numeric=True),
-                Column("trend"),
-                Column("alerts", numeric=True),
-                Column("watch", numeric=True),
-            ],
-            [
-                [
-                    *([r.clinician] if clinicians else []),
-                    r.code,
-                    r.name or "",
-                    r.status,
-                    str(r.sessions),
-                    fmt_date(r.last_session),
-                    *(
-                        [fmt_score(getattr(r.latest, name)) for name in SCORES]
-                        if r.latest
-                        else ["", "", "", ""]
-                    ),
-                    TREND_ARROWS[r.trend],
-                    str(r.alerts or ""),
-                    str(r.watch or ""),
-                ]
-                for r in rows
-            ],
-        )
-
-
-def _session_cells(r: SessionRecord) -> list[str]:
-    return [
-        str(r.id),
-        fmt_date(r.date),
-        r.rater,
-        r.instrument,
-        fmt_score(r.bond),
-        fmt_score(r.goal),
-        fmt_score(r.task),
-        r.note or "",
-    ]
-
-
-SESSION_COLUMNS = [
-    Column("id", numeric=True),
-    Column("date"),
-    Column("rater"),
-    Column("instrument"),
-    Column("bond", numeric=True),
-    Column("goal", numeric=True),
-    Column("task", numeric=True),
-    Column("note"),
-]
+        _show(layouts.patient_layouts(rows, clinicians=clinicians))
 
 
 def sessions(records: Sequence[SessionRecord], fmt: str, *, title: str | None = None) -> None:
@@ -120,81 +67,27 @@ def sessions(records: Sequence[SessionRecord], fmt: str, *, title: str | None = 
     elif fmt == CSV:
         print_csv(SESSION_KEYS, (session_dict(r) for r in records))
     else:
-        print_table(SESSION_COLUMNS, [_session_cells(r) for r in records], title=title)
-
-
-def _goal_review_summary(goal: GoalRecord) -> str:
-    if not goal.reviews:
-        return ""
-    last = goal.reviews[-1]
-    note = f": {last.note}" if last.note else ""
-    return f"{last.date.isoformat()} {last.status}{note}"
+        _show(layouts.session_layouts(records), title)
 
 
 def goals(records: Sequence[GoalRecord], fmt: str, *, title: str | None = None) -> None:
     if fmt == JSON:
         print_json([goal_dict(r) for r in records])
     elif fmt == CSV:
-        rows = [{**goal_dict(r), "reviews": _goal_review_summary(r)} for r in records]
+        rows = [{**goal_dict(r), "reviews": layouts.goal_review(r)} for r in records]
         print_csv(GOAL_KEYS, rows)
     else:
-        print_table(
-            [
-                Column("id", numeric=True),
-                Column("goal"),
-                Column("by"),
-                Column("status"),
-                Column("target"),
-                Column("created"),
-            ],
-            [
-                [
-                    str(g.id),
-                    g.text,
-                    g.proposed_by,
-                    g.status,
-                    fmt_date(g.target),
-                    fmt_date(g.created),
-                ]
-                for g in records
-            ],
-            title=title,
-        )
-
-
-def _reviews_summary(task: TaskRecord) -> str:
-    return "; ".join(f"{r.date.isoformat()} {r.adherence}" for r in task.reviews)
+        _show(layouts.goal_layouts(records), title)
 
 
 def tasks(records: Sequence[TaskRecord], fmt: str, *, title: str | None = None) -> None:
     if fmt == JSON:
         print_json([task_dict(r) for r in records])
     elif fmt == CSV:
-        rows = [{**task_dict(r), "reviews": _reviews_summary(r)} for r in records]
+        rows = [{**task_dict(r), "reviews": layouts.task_reviews(r)} for r in records]
         print_csv(TASK_KEYS, rows)
     else:
-        print_table(
-            [
-                Column("id", numeric=True),
-                Column("task"),
-                Column("goal", numeric=True),
-                Column("status"),
-                Column("due"),
-                Column("reviews"),
-            ],
-            [
-                [
-                    str(t.id),
-                    t.text,
-                    fmt_optional(t.goal_id),
-                    t.status,
-                    fmt_date(t.due),
-                    _reviews_summary(t),
-                ]
-                for t in records
-            ],
-            title=title,
-        )
+        _show(layouts.task_layouts(records), title)
 
 
 def stored_session(stored: StoredSession, fmt: str) -> None:
@@ -228,7 +121,7 @@ def stored_session(stored: StoredSession, fmt: str) -> None:
         out("note: " + one_line(s.note))
     if stored.flags:
         out()
-        flag_table(stored.flags, TABLE, title="Flags raised by this session")
+        flag_table(stored.flags, TABLE, title="Flags raised by this session", patient=False)
 
 
 def _profile_lines(p: PatientProfile, session_count: int) -> list[tuple[str, str]]:
@@ -276,11 +169,20 @@ def profile(p: PatientProfile, fmt: str) -> None:
     _key_values([(k, v) for k, v in _profile_lines(p, 0) if v and k != "sessions"])
 
 
-def _key_values(lines: Sequence[tuple[str, str]]) -> None:
+def _key_values(lines: Sequence[tuple[str, str]], *, fold: bool = True) -> None:
+    """`key  value` lines; a long value folds at word boundaries under itself (never
+    inside a word: a path runs past the edge instead), unless `fold` is off."""
     width = max(len(k) for k, _ in lines)
+    room = max(table_width() - width - 2, 20) if fold else 1 << 30
+    indent = "\n" + " " * (width + 2)
     for key, value in lines:
-        text = printable(value).replace("\n", "\n" + " " * (width + 2))
-        out(f"{key.ljust(width)}  {text}")
+        folded = [
+            indent.join(
+                textwrap.wrap(line, room, break_on_hyphens=False, break_long_words=False) or [""]
+            )
+            for line in printable(value).split("\n")
+        ]
+        out(f"{key.ljust(width)}  {indent.join(folded)}".rstrip())
 
 
 def overview(view: PatientOverview, fmt: str, *, chart: str | None = None) -> None:
@@ -294,16 +196,18 @@ def overview(view: PatientOverview, fmt: str, *, chart: str | None = None) -> No
                 "tasks": [task_dict(t) for t in view.tasks],
                 "recent_sessions": [session_dict(s) for s in view.sessions],
                 "flags": [flag_dict(f) for f in view.flags],
+                "repairs": [repair_dict(r) for r in view.repairs],
             }
         )
         return
     _key_values(_profile_lines(view.profile, view.session_count))
     out()
     if view.flags:
-        flag_table(view.flags, TABLE, title="Needs attention")
+        flag_table(view.flags, TABLE, title="Needs attention", patient=False)
     else:
         out("Flags: nothing needs attention.")
     out()
+    repair_section(view.repairs)
     active_goals = [g for g in view.goals if g.status == "active"]
     if active_goals:
         goals(active_goals, TABLE, title="Active goals")
@@ -317,7 +221,8 @@ def overview(view: PatientOverview, fmt: str, *, chart: str | None = None) -> No
         out("No open tasks: `alliance task add CODE TEXT`.")
     out()
     if view.sessions:
-        sessions(view.sessions, TABLE, title=f"Recent sessions ({len(view.sessions)} rating sets)")
+        recent = plural(len(view.sessions), "rating set")
+        sessions(view.sessions, TABLE, title=f"Recent sessions ({recent})")
     else:
         out("No sessions yet: `alliance session add CODE`.")
     if chart:
@@ -341,50 +246,37 @@ def database_info(info: DatabaseInfo, fmt: str) -> None:
         )
         return
     schema = info.schema_version or "(not created yet)"
-    config = info.config + ("" if info.config_exists else " (not present; defaults apply)")
+    # Paths are typed text: a newline in one is shown as \n, never as a second line.
+    absent = "" if info.config_exists else " (not present; defaults apply)"
+    config = one_line(info.config) + absent
     missing = "" if info.exists else "; does not exist yet"
     _key_values(
         [
-            ("database", f"{info.location} (from {info.source}{missing})"),
+            ("database", f"{one_line(info.location)} (from {info.source}{missing})"),
             ("schema", schema),
             ("patients", str(info.patients)),
             ("sessions", str(info.sessions)),
             ("config", config),
-        ]
+        ],
+        fold=False,  # paths a script or a person copies: one line each
     )
 
 
 def flag_table(
-    flags: Sequence[Flag], fmt: str, *, title: str | None = None, clinicians: bool = False
+    flags: Sequence[Flag],
+    fmt: str,
+    *,
+    title: str | None = None,
+    clinicians: bool = False,
+    patient: bool = True,
 ) -> None:
-    """Flags; with `clinicians` (a clinic-wide listing) each names its clinician."""
+    """Flags: as text, one row per event (what one session raised, `flag_groups`); as
+    JSON and CSV, one object per flag. With `clinicians` (a clinic-wide listing) each
+    names its clinician; `patient=False` leaves out the code (one patient's own view)."""
     keys = CLINIC_FLAG_KEYS if clinicians else FLAG_KEYS
     if fmt == JSON:
         print_json([flag_dict(f, keys) for f in flags])
     elif fmt == CSV:
         print_csv(keys, (flag_dict(f, keys) for f in flags))
     else:
-        print_table(
-            [
-                *([Column("clinician")] if clinicians else []),
-                Column("patient"),
-                Column("severity"),
-                Column("kind"),
-                Column("dimension"),
-                Column("date"),
-                Column("message"),
-            ],
-            [
-                [
-                    *([f.clinician] if clinicians else []),
-                    f.patient,
-                    f.severity,
-                    f.kind,
-                    f.dimension or "",
-                    fmt_date(f.date),
-                    f.message,
-                ]
-                for f in flags
-            ],
-            title=title,
-        )
+        _show(layouts.flag_layouts(flags, clinicians=clinicians, patient=patient), title)

@@ -1,4 +1,9 @@
-"""`alliance log` (who changed what, never the content) and `alliance undo`."""
+"""`alliance log` (who changed what, never the content) and `alliance undo`.
+
+An undo never marks the rows it reverts: it appends its own rows, whose `undoes` names
+the reverted transaction (schema 0007), and "undone" is read from those. So the audit
+trail only grows, and on PostgreSQL a clinician needs no right to change it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,18 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col
 
 from alliance_cli.errors import Conflict, NotFound
-from alliance_cli.store.audit import AuditEntry, UndoStep, machine, recorder_of, typed
+from alliance_cli.store.audit import (
+    AuditEntry,
+    UndoStep,
+    machine,
+    recorder_of,
+    typed,
+    write_entries,
+)
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Patient
 from alliance_cli.store.queries import clinician_of, get_patient, mine
@@ -29,10 +42,23 @@ class LogEntry:
     undone: bool
 
 
+def _undone_by_its_actor(session: Session) -> set[tuple[str, str]]:
+    """(txn, actor) of every change reverted by an undo of the same actor (an undo row
+    naming someone else's change reverted nothing and marks nothing)."""
+    undo = aliased(AuditEntry)
+    return {
+        (txn, actor)
+        for txn, actor in session.execute(
+            select(col(undo.undoes), col(undo.actor)).where(col(undo.undoes).is_not(None))
+        ).all()
+    }
+
+
 def _entries(session: Session, rows: Any) -> list[LogEntry]:
     codes = dict(
         session.execute(select(col(Patient.id), col(Patient.code)).where(mine(session))).all()
     )
+    undone = _undone_by_its_actor(session)
     return [
         LogEntry(
             id=e.id or 0,
@@ -43,7 +69,7 @@ def _entries(session: Session, rows: Any) -> list[LogEntry]:
             entity=e.entity,
             record_id=e.record_id,
             patient=codes.get(e.patient_id) if e.patient_id is not None else e.patient_hash,
-            undone=e.undone,
+            undone=e.undone or (e.txn, e.actor) in undone,
         )
         for e in rows
     ]
@@ -69,7 +95,9 @@ def audit_log(
             patient = get_patient(session, code)
             query = query.where(col(AuditEntry.patient_id) == patient.id)
         if since is not None:
-            query = query.where(col(AuditEntry.at) >= datetime.combine(since, time.min, tzinfo=UTC))
+            # A date typed by the user is a day where they are: from its local midnight.
+            start = datetime.combine(since, time.min).astimezone().astimezone(UTC)
+            query = query.where(col(AuditEntry.at) >= start)
         rows = session.execute(query).scalars().all()
         entries = _entries(session, rows)
     return entries[-limit:] if limit else entries
@@ -82,13 +110,24 @@ class UndoPlan:
 
 
 def _last_change(session: Session) -> tuple[str, list[AuditEntry]]:
-    here = machine()
+    here, me = machine(), clinician_of(session)
+    undo = aliased(AuditEntry)
+    reverted = (
+        select(col(undo.id))
+        .where(col(undo.undoes) == col(AuditEntry.txn), col(undo.actor) == me)
+        .exists()
+    )
     latest = session.execute(
         select(AuditEntry)
         .where(
-            col(AuditEntry.machine) == here,
-            col(AuditEntry.actor) == clinician_of(session),
+            # PostgreSQL adds the address it saw: "host (address)" (migration 0007).
+            or_(
+                col(AuditEntry.machine) == here,
+                col(AuditEntry.machine).startswith(f"{here} (", autoescape=True),
+            ),
+            col(AuditEntry.actor) == me,
             col(AuditEntry.undone).is_(False),
+            ~reverted,
             col(AuditEntry.action) != "undo",
         )
         .order_by(col(AuditEntry.id).desc())
@@ -98,7 +137,9 @@ def _last_change(session: Session) -> tuple[str, list[AuditEntry]]:
         raise NotFound("nothing to undo: no change from this machine is recorded")
     rows = list(
         session.execute(
-            select(AuditEntry).where(col(AuditEntry.txn) == latest.txn).order_by(col(AuditEntry.id))
+            select(AuditEntry)
+            .where(col(AuditEntry.txn) == latest.txn, col(AuditEntry.actor) == me)
+            .order_by(col(AuditEntry.id))
         ).scalars()
     )
     return latest.txn, rows
@@ -130,11 +171,15 @@ def undo(db: Database, txn: str) -> UndoPlan:
                 "imports and erasures are not kept on the undo stack",
             )
         recorder = recorder_of(session)
+        if recorder is not None:
+            # Written before reverting: an undone `patient add` removes the patient, and a
+            # clinician's audit rows may name only a patient in its caseload.
+            recorder.undoes = txn
+            for row in reversed(rows):
+                recorder.note(row.entity, row.record_id, row.patient_id)
+            write_entries(session, recorder)
         for row in reversed(rows):
             _revert(session, row, steps[row.id or 0])
-            if recorder is not None:
-                recorder.note(row.entity, row.record_id, row.patient_id)
-        session.execute(update(AuditEntry).where(col(AuditEntry.txn) == txn).values(undone=True))
         session.execute(delete(UndoStep).where(col(UndoStep.audit_id).in_(list(steps))))
         return UndoPlan(txn, tuple(_entries(session, rows)))
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from alliance_cli.errors import AllianceError, Conflict, InvalidInput, NotFound, StorageError
-from alliance_cli.paths import DatabaseLocation, ensure_private_dir
+from alliance_cli.paths import DatabaseLocation, ensure_data_dir
 from alliance_cli.services.replacement import held_for_replacement
 from alliance_cli.services.sqlite_files import (
     ALLIANCE_TABLES,
@@ -131,7 +133,9 @@ def backup_database(
     if through is None:
         require_database_file(db_path)
     target = _backup_target(db_path, dest, force=force, now=now, label=label)
-    with private_temp(target.parent, target.name) as temp:
+    with ExitStack() as stack:
+        with at_destination(dest):
+            temp = stack.enter_context(private_temp(target.parent, target.name))
         if through is None:
             _vacuum_database_into(location, temp)
         else:
@@ -144,8 +148,22 @@ def backup_database(
                 f"{target} was not written",
                 "run `alliance doctor`: the database itself may be damaged",
             )
-        install(temp, target, replace=force)
+        with at_destination(dest):
+            install(temp, target, replace=force)
     return target
+
+
+@contextmanager
+def at_destination(dest: Path | None) -> Iterator[None]:
+    """Creating or placing the backup file: where the user asked (DEST) and it cannot be
+    written, that is the input's fault, exit 1, as for `--output` (README, "Exit codes");
+    next to the database (no DEST), its own directory is the problem, exit 4."""
+    try:
+        yield
+    except StorageError as error:
+        if dest is None:
+            raise
+        raise InvalidInput(error.message, error.hint) from None
 
 
 def check_restore_source(src: Path) -> SourceInfo:
@@ -227,7 +245,7 @@ def restore_database(location: DatabaseLocation, src: Path) -> RestoreResult:
     if target.exists() and same_path(source.path, target):
         raise InvalidInput(f"{source.path} is the database itself", "nothing was changed")
     if location.is_default:
-        ensure_private_dir(target.parent)
+        ensure_data_dir(target.parent)
     elif not target.parent.is_dir():
         raise StorageError(f"directory {target.parent} does not exist", "create it first")
 

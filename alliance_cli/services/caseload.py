@@ -39,6 +39,10 @@ PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # DB-API params
 PATIENTS_SQL = (
     "SELECT id, code, name, status, since, instrument, clinician, discharged_on FROM patient"
 )
+# The few rating sets that answered the rupture question (a partial index, schema 0008).
+REPORTS_SQL = (
+    "SELECT patient_id, date, rater, rupture FROM session_rating WHERE rupture IS NOT NULL"
+)
 REVIEWS_SQL = (
     "SELECT task.patient_id, task_review.date, task_review.adherence "
     "FROM task_review JOIN task ON task.id = task_review.task_id"
@@ -137,6 +141,16 @@ def reviews(session: Session, as_of: date | None = None) -> dict[int, list[tuple
     return found
 
 
+def reports(session: Session, as_of: date | None = None) -> dict[int, list[tuple[date, str, str]]]:
+    """Reported ruptures (date, rater, marker) by patient id; with `as_of`, none after it."""
+    found: dict[int, list[tuple[date, str, str]]] = defaultdict(list)
+    for pid, when, rater, marker in _cursor(session, REPORTS_SQL).fetchall():
+        day = _day(when)
+        if as_of is None or day <= as_of:
+            found[pid].append((day, rater, marker))
+    return found
+
+
 @dataclass(frozen=True)
 class Streamed:
     """One patient of a streamed caseload: rows in Rating layout (dates still as the
@@ -164,6 +178,7 @@ def stream_patients(
     """
     metas = patients(session)
     by_patient = reviews(session, as_of)
+    reported = reports(session, as_of)
     me = clinician_of(session)
 
     def active(m: PatientMeta) -> bool:
@@ -194,7 +209,7 @@ def stream_patients(
         if meta is None:
             continue
         seen.add(pid)
-        history = _history(meta, by_patient.get(pid, []), as_of)
+        history = _history(meta, by_patient.get(pid, []), as_of, reported.get(pid, []))
         listed: list[tuple[Any, ...]] = list(group)
         if as_of is not None:  # later ratings left out here (see _series)
             kept = rows_up_to(listed, as_of)
@@ -202,10 +217,16 @@ def stream_patients(
         yield Streamed(meta, history, listed, materialise)
     for pid in sorted(set(chosen) - seen):
         meta = chosen[pid]
-        yield Streamed(meta, _history(meta, by_patient.get(pid, []), as_of), [], materialise)
+        history = _history(meta, by_patient.get(pid, []), as_of, reported.get(pid, []))
+        yield Streamed(meta, history, [], materialise)
 
 
-def _history(meta: PatientMeta, found: list[tuple[date, str]], as_of: date | None) -> History:
+def _history(
+    meta: PatientMeta,
+    found: list[tuple[date, str]],
+    as_of: date | None,
+    reported: list[tuple[date, str, str]],
+) -> History:
     return History(
         patient=meta.code,
         ratings=(),
@@ -214,4 +235,5 @@ def _history(meta: PatientMeta, found: list[tuple[date, str]], as_of: date | Non
         if as_of is None
         else in_care(meta.status, meta.since, meta.discharged_on, as_of),
         since=meta.since,
+        reports=tuple(reported),
     )

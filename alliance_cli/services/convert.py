@@ -85,6 +85,7 @@ def session_record(rating: SessionRating, code: str) -> SessionRecord:
         note=rating.note,
         total=stored_score(rating.total),
         extra=dict(rating.extra or {}),
+        rupture=rating.rupture,
     )
 
 

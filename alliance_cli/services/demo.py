@@ -18,8 +18,14 @@ from sqlmodel import Session, func, select
 
 from alliance_cli import clock
 from alliance_cli.domain.instruments import quick_scores
-from alliance_cli.errors import AllianceError, Conflict
-from alliance_cli.paths import DatabaseLocation, sqlite_url
+from alliance_cli.errors import AllianceError, Conflict, StorageError
+from alliance_cli.paths import (
+    DatabaseLocation,
+    create_private_temp,
+    ensure_data_dir,
+    remove_temp,
+    sqlite_url,
+)
 from alliance_cli.store import cipher
 from alliance_cli.store.audit import AuditEntry
 from alliance_cli.store.engine import Database, open_database
@@ -171,9 +177,8 @@ def write_demo(
     if real.path is not None and target.resolve() == real.path.resolve():
         raise Conflict("the demo database cannot be your real database", "choose another --path")
     day = today or clock.today()
-    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
-    _remove_sqlite_files(tmp)
-    staging = DatabaseLocation(sqlite_url(tmp), tmp, "demo", location.is_default)
+    tmp = _staging_file(target, default=location.is_default)
+    staging = DatabaseLocation(sqlite_url(tmp), tmp, "demo", False)
     try:
         db = open_database(staging, create=True)
         try:
@@ -187,11 +192,26 @@ def write_demo(
         if target.exists() and not force:
             _check_only_demo(target, written)
     except BaseException:
-        _remove_sqlite_files(tmp)
+        remove_temp(tmp)
         raise
     _remove_sqlite_files(target)
     os.replace(tmp, target)
     return open_database(location)
+
+
+def _staging_file(target: Path, *, default: bool) -> Path:
+    """A new temp file beside `target` to write the demo into (one left by a killed
+    command is removed by the next: `paths.clean_stale_temps`)."""
+    if default:
+        ensure_data_dir(target.parent)
+    try:
+        return create_private_temp(target.parent, target.name)
+    except FileNotFoundError:
+        raise StorageError(
+            f"directory {target.parent} does not exist", "create it first, or fix --path"
+        ) from None
+    except OSError as error:
+        raise StorageError(f"cannot create a file in {target.parent}: {error.strerror}") from None
 
 
 def _check_only_demo(target: Path, demo: list[str]) -> None:

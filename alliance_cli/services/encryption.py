@@ -34,6 +34,7 @@ from alliance_cli.store.engine import (
     file_identity,
     open_database,
 )
+from alliance_cli.store.file_guard import read_head, require_regular_file
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,14 @@ def _database_file(location: DatabaseLocation, command: str) -> Path:
             "the database is read-only: nothing was changed",
             "check the file's permissions, or drop mode=ro from the URL",
         )
+    require_regular_file(location.path)  # a FIFO, a device: refused before any open
     return location.path
 
 
 def _is_plain_sqlite(path: Path) -> bool:
     try:
-        with path.open("rb") as handle:
-            return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
-    except OSError:
+        return read_head(path, len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except (OSError, StorageError):  # not there, or not a regular file (never blocks)
         return False
 
 

@@ -12,6 +12,7 @@ from alliance_cli.domain.export import PatientExport
 from alliance_cli.domain.flags import current_flags, history_flags
 from alliance_cli.services.convert import goal_record, patient_profile, session_record, task_record
 from alliance_cli.services.history import load_history
+from alliance_cli.services.repairs import patient_repairs
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, Task, TaskReview
 from alliance_cli.store.queries import get_patient, mine, sessions_of
@@ -46,6 +47,12 @@ def _export(session: Session, patient: Patient, settings: Settings, today: date)
         current_flags=tuple(current_flags(history, settings.rules, today)),
         instruments=tuple(settings.instrument(name) for name in used),
         generated=today,
+        dimension_cutoffs={
+            name: cutoff
+            for name in used
+            if (cutoff := settings.rules.for_instrument(name).low_dimension) is not None
+        },
+        repairs=patient_repairs(session, patient, history, settings),
     )
 
 

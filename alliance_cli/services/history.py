@@ -43,6 +43,7 @@ def load_histories(
         review_filter = [col(Task.patient_id).in_(list(by_id))]
     ratings: dict[int, list[Rating]] = defaultdict(list)
     reviews: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    reports: dict[int, list[tuple[date, str, str]]] = defaultdict(list)
     if by_id:
         rating_query = sql_select(
             col(SessionRating.patient_id),
@@ -53,6 +54,7 @@ def load_histories(
             col(SessionRating.goal),
             col(SessionRating.task),
             col(SessionRating.total),
+            col(SessionRating.rupture),
         )
         review_query = sql_select(
             col(Task.patient_id), col(TaskReview.date), col(TaskReview.adherence)
@@ -60,10 +62,13 @@ def load_histories(
         if patients is None:
             rating_query = rating_query.join(Patient, col(Patient.id) == SessionRating.patient_id)
             review_query = review_query.join(Patient, col(Patient.id) == Task.patient_id)
-        for pid, when, rater, instrument, bond, goal, task, total in session.execute(
+        for pid, when, rater, instrument, bond, goal, task, total, marker in session.execute(
             rating_query.where(*rating_filter)
         ).all():
-            ratings[pid].append(Rating(_day(when), rater, instrument, bond, goal, task, total))
+            day = _day(when)
+            ratings[pid].append(Rating(day, rater, instrument, bond, goal, task, total))
+            if marker is not None:
+                reports[pid].append((day, rater, marker))
         for pid, when, adherence in session.execute(review_query.where(*review_filter)).all():
             reviews[pid].append((_day(when), adherence))
     return {
@@ -73,6 +78,7 @@ def load_histories(
             reviews=tuple(reviews[pid]),
             active=patient.status == "active",
             since=patient.since,
+            reports=tuple(reports[pid]),
         )
         for pid, patient in by_id.items()
     }

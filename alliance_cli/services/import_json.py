@@ -1,5 +1,5 @@
-"""`alliance import` of a JSON export (schema_version 1): patients, goals, tasks, reviews
-and sessions, matched against what is stored so that a second import adds nothing."""
+"""`alliance import` of a JSON export (schema_version 1): patients, goals, tasks, reviews,
+repairs and sessions, matched against what is stored so that a second import adds nothing."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from alliance_cli.domain.records import (
 from alliance_cli.domain.text import check_code, one_of, text_field
 from alliance_cli.errors import AllianceError, InvalidInput
 from alliance_cli.render.json_export import EXPORT_FORMAT, EXPORT_SCHEMA_VERSION
+from alliance_cli.services.import_repairs import import_repairs
 from alliance_cli.services.importer import (
     Callback,
     DryRun,
@@ -60,10 +61,15 @@ def import_json(
     advance: Callback = no_progress,
 ) -> ImportReport:
     """A JSON export (schema_version 1) into this database."""
+    malformed = f"{path} is not an alliance JSON export"
     try:
-        document = json.loads(read_text(path))
+        document = json.loads(read_text(path), parse_int=_whole_number)
     except json.JSONDecodeError as error:
         raise InvalidInput(f"{path} is not valid JSON: {error}") from None
+    except _NumberTooLong as error:
+        raise InvalidInput(malformed, f"it holds a number of {error} digits") from None
+    except RecursionError:
+        raise InvalidInput(malformed, NESTED) from None
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise InvalidInput(f"{path} is not an alliance JSON export")
     if document.get("schema_version") != EXPORT_SCHEMA_VERSION:
@@ -76,9 +82,28 @@ def import_json(
         raise InvalidInput("the export has no patients list")
     report = ImportReport(dry_run=dry_run)
     started(len(patients))
-    with contextlib.suppress(DryRun):
-        _import_json(db, patients, settings, today, report, advance)
+    try:
+        with contextlib.suppress(DryRun):
+            _import_json(db, patients, settings, today, report, advance)
+    except RecursionError:  # reading a value nested nearly as deep as json allows
+        raise InvalidInput(malformed, NESTED) from None  # rolled back, as any error inside
     return report
+
+
+MAX_DIGITS = 100  # an export's whole numbers (ids, scores) have a few digits
+NESTED = "its values are nested too deeply"
+
+
+class _NumberTooLong(Exception):
+    """A whole number longer than MAX_DIGITS in the file."""
+
+
+def _whole_number(digits: str) -> int:
+    """A JSON whole number; one too long to be anything in an export is refused before
+    Python converts it (over 4300 digits, that conversion failed: exit 5)."""
+    if len(digits) > MAX_DIGITS:
+        raise _NumberTooLong(len(digits))
+    return int(digits)
 
 
 def _import_json(
@@ -165,6 +190,8 @@ def _json_patient(
     assert patient.id is not None
     goal_ids = _json_goals(session, patient.id, data.get("goals") or [], where, problems, report)
     _json_tasks(session, patient.id, goal_ids, data.get("tasks") or [], where, problems, report)
+    found = import_repairs(session, patient, data.get("repairs"), where, settings, today, problems)
+    report.repairs_added += found
     for number, values in enumerate(data.get("sessions") or []):
         here = f"{where}.sessions[{number}]"
         if not isinstance(values, dict):

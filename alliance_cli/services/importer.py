@@ -52,6 +52,7 @@ class ImportReport:
     goals_added: int = 0
     tasks_added: int = 0
     reviews_added: int = 0
+    repairs_added: int = 0
 
 
 def read_text(path: Path) -> str:
@@ -100,9 +101,11 @@ class StoredSessions:
         self.patients = {
             p.code: p for p in session.exec(select(Patient).where(mine(session))).all()
         }
-        self.sessions: dict[tuple[str, date, str], tuple[str, tuple[float, ...], str | None]] = {}
+        self.sessions: dict[
+            tuple[str, date, str], tuple[str, tuple[float, ...], str | None, str | None]
+        ] = {}
         by_id = {p.id: p.code for p in self.patients.values()}
-        for pid, when, rater, instrument, items, note in session.execute(
+        for pid, when, rater, instrument, items, note, marker in session.execute(
             sql_select(
                 col(SessionRating.patient_id),
                 col(SessionRating.date),
@@ -110,11 +113,12 @@ class StoredSessions:
                 col(SessionRating.instrument),
                 col(SessionRating.items),
                 col(SessionRating.note),
+                col(SessionRating.rupture),
             )
         ).all():
             day = when if isinstance(when, date) else date.fromisoformat(when)
             key = (by_id[pid], day, rater)
-            self.sessions[key] = (instrument, tuple(float(x) for x in items), note)
+            self.sessions[key] = (instrument, tuple(float(x) for x in items), note, marker)
 
 
 def plan_sessions(
@@ -135,7 +139,7 @@ def plan_sessions(
             continue
         earlier = new.get(row.key)
         if earlier is not None:
-            if row.same_as(earlier.instrument, earlier.scores.items, earlier.note):
+            if row.same_as(earlier.instrument, earlier.scores.items, earlier.note, earlier.rupture):
                 report.sessions_skipped += 1
             else:
                 problems.append(
@@ -168,6 +172,7 @@ def insert_sessions(session: Session, rows: list[SessionRow], ids: dict[str, int
                     "items": list(r.scores.items),
                     "extra": dict(r.scores.extra) or None,
                     "note": r.note,
+                    "rupture": r.rupture,
                 }
                 for r in rows
             ],

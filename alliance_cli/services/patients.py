@@ -17,7 +17,7 @@ from alliance_cli.domain.records import (
     PatientRow,
 )
 from alliance_cli.domain.trends import direction
-from alliance_cli.errors import Conflict, InvalidInput, NotFound
+from alliance_cli.errors import Conflict, InvalidInput
 from alliance_cli.services.caseload import Streamed, stream_patients
 from alliance_cli.services.convert import (
     goal_record,
@@ -26,10 +26,23 @@ from alliance_cli.services.convert import (
     task_record,
 )
 from alliance_cli.services.history import load_history
-from alliance_cli.store.audit import UndoStep, erase_patient_references, recorder_of
+from alliance_cli.store.audit import (
+    UndoStep,
+    erase_patient_references,
+    recorder_of,
+    write_entries,
+)
 from alliance_cli.store.engine import Database
-from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
-from alliance_cli.store.queries import clinician_of, get_patient, is_clinician_role, mine
+from alliance_cli.store.models import (
+    Goal,
+    GoalReview,
+    Patient,
+    Repair,
+    SessionRating,
+    Task,
+    TaskReview,
+)
+from alliance_cli.store.queries import clinician_of, get_patient, mine
 
 PROFILE_FIELDS = (
     "name",
@@ -107,7 +120,8 @@ def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
     trend = ""
     if latest is not None and latest.instrument in settings.instruments:
         low, high = settings.instruments[latest.instrument].dimension_range("total")
-        trend = direction(scan.tails.get(latest.rater, ()), high - low, rater=latest.rater)
+        rules = settings.rules.for_instrument(latest.instrument)
+        trend = direction(scan.tails.get(latest.rater, ()), rules, high - low, rater=latest.rater)
     return PatientRow(
         code=meta.code,
         name=meta.name,
@@ -127,11 +141,18 @@ def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
             goal=latest.goal,
             task=latest.task,
             total=latest.total,
+            total_range=_total_range(settings, latest.instrument),
         ),
         trend=trend,
         alerts=sum(f.severity == "alert" for f in flags),
         watch=sum(f.severity == "watch" for f in flags),
     )
+
+
+def _total_range(settings: Settings, instrument: str) -> tuple[float, float] | None:
+    """The total's scale (for `patient list`'s % of it); None for an unknown instrument."""
+    known = settings.instruments.get(instrument)
+    return None if known is None else known.dimension_range("total")
 
 
 def _as_date(value: date | str | None) -> date | None:
@@ -146,6 +167,7 @@ def show_patient(
 ) -> PatientOverview:
     """The patient's dashboard: profile, goals, tasks, recent sessions, flags, trend."""
     from alliance_cli.services.goals import goal_reviews
+    from alliance_cli.services.repairs import patient_repairs
     from alliance_cli.services.trend import trend_from
 
     with db.read() as session:
@@ -177,6 +199,7 @@ def show_patient(
             session_count=len({r.date for r in history.ratings}),
             flags=tuple(current_flags(history, settings.rules, today)),
             trend=trend_from(history, patient.instrument, settings),
+            repairs=patient_repairs(session, patient, history, settings),
         )
 
 
@@ -278,7 +301,13 @@ def delete_patient(db: Database, code: str) -> ErasedCounts:
         patient = get_patient(session, code)
         counts = _attached(session, patient)
         assert patient.id is not None
-        digest = erase_patient_references(session, patient.id, patient.code)
+        recorder = recorder_of(session)
+        if recorder is not None:
+            # Written while the patient is in the caseload (a clinician's audit rows may
+            # name only its own patients); anonymised below with the patient's others.
+            recorder.note("patient", None, patient.id)
+            write_entries(session, recorder)
+        erase_patient_references(session, patient.id, patient.code)
         goal_ids = select(Goal.id).where(Goal.patient_id == patient.id)
         task_ids = select(Task.id).where(Task.patient_id == patient.id)
         # Explicit deletes, so erasure holds even where a database ignores ON DELETE.
@@ -288,10 +317,8 @@ def delete_patient(db: Database, code: str) -> ErasedCounts:
         session.exec(delete(Task).where(col(Task.patient_id) == patient.id))
         session.exec(delete(Goal).where(col(Goal.patient_id) == patient.id))
         session.exec(delete(SessionRating).where(col(SessionRating.patient_id) == patient.id))
+        session.exec(delete(Repair).where(col(Repair.patient_id) == patient.id))
         session.exec(delete(Patient).where(col(Patient.id) == patient.id))
-        recorder = recorder_of(session)
-        if recorder is not None:
-            recorder.note("patient", None, None, digest)
         return counts
 
 
@@ -301,34 +328,40 @@ def transfer_patient(db: Database, code: str, clinician: str) -> PatientProfile:
         patient = get_patient(session, code)
         if clinician == patient.clinician:
             raise Conflict(f"{code} is already in {clinician}'s caseload")
-        if db.engine.dialect.name == "postgresql" and not is_clinician_role(session, clinician):
-            raise InvalidInput(
-                f"{clinician!r} is not a clinician role of this database",
-                f"an administrator runs `alliance admin grant-clinician {clinician}`",
-            )
+        profile = patient_profile(patient)
+        if db.engine.dialect.name == "postgresql":
+            _transfer_on_server(session, patient, code, clinician)
+            return profile
         taken = select(Patient.id).where(Patient.code == code, Patient.clinician == clinician)
         if session.exec(taken).first() is not None:
             raise Conflict(f"{clinician} already has a patient {code!r}", "rename one first")
-        profile = patient_profile(patient)
-        assert patient.id is not None
-        if db.engine.dialect.name == "postgresql":
-            # Row-level security: only the owner's function may hand a row over.
-            from sqlalchemy import text
-
-            outcome = session.execute(
-                text("SELECT alliance_transfer_patient(:pid, :target)"),
-                {"pid": patient.id, "target": clinician},
-            ).scalar_one()
-            if outcome == "code taken":  # the other caseload is not visible to us
-                raise Conflict(f"{clinician} already has a patient {code!r}", "rename one first")
-            if outcome != "moved":
-                raise NotFound(f"unknown patient {code!r}")
-            recorder = recorder_of(session)
-            if recorder is not None:
-                recorder.note("patient", patient.id, patient.id)
-            session.expunge(patient)
-        else:
-            patient.clinician = clinician
-            session.add(patient)
-            session.flush()
+        patient.clinician = clinician
+        session.add(patient)
+        session.flush()
         return profile
+
+
+def _transfer_on_server(session: Session, patient: Patient, code: str, clinician: str) -> None:
+    """Row-level security: only the owner's function may hand a row over (migration 0007).
+
+    Its one refusal says nothing about another caseload (whether the role exists, is a
+    clinician, already has this code), and neither does the message.
+    """
+    from sqlalchemy import text
+
+    assert patient.id is not None
+    recorder = recorder_of(session)
+    if recorder is not None:  # named while the patient is still ours
+        recorder.note("patient", patient.id, patient.id)
+        write_entries(session, recorder)
+    outcome = session.execute(
+        text("SELECT alliance_transfer_patient(:pid, :target)"),
+        {"pid": patient.id, "target": clinician},
+    ).scalar_one()
+    if outcome != "moved":
+        raise Conflict(
+            f"could not transfer {code!r} to {clinician!r}",
+            "the receiving role must be a clinician's own login role (see `alliance admin "
+            "roles`) with no patient of that code",
+        )
+    session.expunge(patient)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
 from alliance_cli.errors import Conflict, InvalidInput, StorageError
 from alliance_cli.paths import DatabaseLocation
 from alliance_cli.render.safe_text import one_line
+from alliance_cli.services.backup import at_destination
 from alliance_cli.services.sqlite_files import fsync_file, install, private_temp
 
 DUMP_MAGIC = b"PGDMP"
@@ -62,7 +64,9 @@ def backup_postgres(
     if url.password:
         env["PGPASSWORD"] = str(url.password)
     conninfo = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
-    with private_temp(target.parent, target.name) as temp:
+    with ExitStack() as stack:
+        with at_destination(dest):
+            temp = stack.enter_context(private_temp(target.parent, target.name))
         done = subprocess.run(
             [
                 program,
@@ -88,5 +92,6 @@ def backup_postgres(
             if handle.read(len(DUMP_MAGIC)) != DUMP_MAGIC:
                 raise StorageError(f"pg_dump wrote no archive; {target} was not written")
         fsync_file(temp)
-        install(temp, target, replace=force)
+        with at_destination(dest):
+            install(temp, target, replace=force)
     return target

@@ -7,8 +7,14 @@ from typing import Any
 
 from alliance_cli.paths import DatabaseLocation
 from alliance_cli.services.doctor import Check
-from alliance_cli.store.roles import GROUPS, kinds_of
+from alliance_cli.store.roles import CLINICIAN_ROLE, GROUPS, kinds_of
 from alliance_cli.store.schema import SCHEMA_HEAD
+
+# Clinicians only append to the audit trail, and the database stamps it (migration 0007).
+AUDIT_WALLED = f"""SELECT NOT has_table_privilege('{CLINICIAN_ROLE}', 'audit_log', 'UPDATE')
+    AND NOT has_table_privilege('{CLINICIAN_ROLE}', 'audit_log', 'DELETE')
+    AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'audit_log_stamp'
+                AND tgrelid = 'audit_log'::regclass AND tgenabled <> 'D')"""
 
 SEPARATED = (
     "patient",
@@ -17,6 +23,7 @@ SEPARATED = (
     "task",
     "task_review",
     "session_rating",
+    "repair",  # migration 0008
     "audit_log",
     "undo_step",
 )
@@ -58,6 +65,11 @@ def pg_doctor(location: DatabaseLocation) -> list[Check]:
                 GROUPS.values()
             )
             member = kinds_of(connection, role)
+            walled = (
+                bool(rows(AUDIT_WALLED)[0][0])
+                if "audit_log" in found and CLINICIAN_ROLE in groups
+                else None
+            )
     except exc.DBAPIError as error:
         raise connect_error(location, error) from error
     finally:
@@ -67,6 +79,7 @@ def pg_doctor(location: DatabaseLocation) -> list[Check]:
         Check("server", True, f"PostgreSQL {version}, connected as {role}"),
         _schema(revision),
         _security(secured),
+        *([] if walled is None else [_audit(walled)]),
         Check(
             "clinic roles",
             complete,
@@ -98,7 +111,19 @@ def _security(secured: dict[str, bool]) -> Check:
         "row-level security",
         False,
         "off for " + ", ".join(missing),
-        "upgrade the schema as the owner (migration 0005 turns it on)",
+        "upgrade the schema as the owner (migrations 0005 and 0008 turn it on)",
+    )
+
+
+def _audit(walled: bool) -> Check:
+    if walled:
+        return Check("audit trail", True, "append-only for clinicians, stamped by the database")
+    return Check(
+        "audit trail",
+        False,
+        "clinicians may change it, or the database does not stamp it",
+        "upgrade the schema as the owner (migration 0007); grant clinicians no UPDATE or "
+        "DELETE on audit_log",
     )
 
 

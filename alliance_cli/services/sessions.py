@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from alliance_cli.config import Settings
 from alliance_cli.domain.dates import check_session_date
+from alliance_cli.domain.flag_model import MARKERS
 from alliance_cli.domain.flags import flags_of_session
 from alliance_cli.domain.instruments import Instrument, Scores, score_changes
 from alliance_cli.domain.records import SessionRecord, StoredSession
@@ -29,6 +30,7 @@ class NewRating:
     instrument: str
     scores: Scores
     note: str | None
+    rupture: str | None = None  # none | withdrawal | confrontation; None: not asked
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ def record_session(
     note: str | None,
     settings: Settings,
     today: date,
+    rupture: str | None = None,
 ) -> StoredSession:
     """Score what was typed with the patient's instrument and store it: one transaction."""
     with db.write("session.add") as session:
@@ -124,7 +127,12 @@ def record_session(
         check_entry(instrument, raw, code)
         scores = scores_from_input(instrument, raw)
         new = NewRating(
-            date=when, rater=rater, instrument=instrument.name, scores=scores, note=note
+            date=when,
+            rater=rater,
+            instrument=instrument.name,
+            scores=scores,
+            note=note,
+            rupture=rupture,
         )
         return _store(session, patient, new, settings, today)
 
@@ -137,6 +145,8 @@ def _store(
     code = patient.code
     _check_date(patient, new.date, today)
     _check_free(session, patient, new.date, new.rater)
+    if new.rupture is not None and new.rupture not in MARKERS:
+        raise InvalidInput(f"rupture {new.rupture!r} is not one of {', '.join(MARKERS)}")
     previous = _previous(session, patient.id, new.rater, new.date)
     rating = SessionRating(
         patient_id=patient.id,
@@ -150,6 +160,7 @@ def _store(
         items=list(new.scores.items),
         extra=dict(new.scores.extra) or None,
         note=new.note,
+        rupture=new.rupture,
     )
     session.add(rating)
     session.flush()

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from alliance_cli.errors import AllianceError, Conflict, InvalidInput, StorageError
-from alliance_cli.paths import DatabaseLocation
+from alliance_cli.paths import DatabaseLocation, clean_stale_temps, create_private_temp, remove_temp
 from alliance_cli.store import cipher
 from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC, has_wal_content
+from alliance_cli.store.file_guard import read_head
 
 SIDE_SUFFIXES = ("-wal", "-shm")
 ALLIANCE_TABLES = frozenset({"alembic_version", "patient", "session_rating"})
@@ -36,8 +36,9 @@ def sqlite_file(location: DatabaseLocation, command: str) -> Path:
 
 
 def header(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(len(SQLITE_MAGIC))
+    """The first bytes of a regular file (StorageError for a FIFO, a device...: never
+    blocks)."""
+    return read_head(path, len(SQLITE_MAGIC))
 
 
 def require_database_file(path: Path) -> None:
@@ -103,9 +104,11 @@ def fsync_dir(path: Path) -> None:
 
 @contextmanager
 def private_temp(directory: Path, name: str) -> Iterator[Path]:
-    """An empty 0600 temp file in `directory`, removed (with any side files) afterwards."""
+    """An empty 0600 temp file in `directory`, removed (with any side files) afterwards;
+    one left by a killed command is removed by the next (`paths.clean_stale_temps`)."""
+    clean_stale_temps(directory)
     try:
-        fd, raw = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        temp = create_private_temp(directory, name)
     except FileNotFoundError:
         raise StorageError(f"directory {directory} does not exist") from None
     except PermissionError:
@@ -114,12 +117,10 @@ def private_temp(directory: Path, name: str) -> Iterator[Path]:
         ) from None
     except OSError as error:
         raise StorageError(f"cannot create a file in {directory}: {error.strerror}") from None
-    os.close(fd)
-    temp = Path(raw)
     try:
         yield temp
     finally:
-        remove_quietly(temp, temp.with_name(temp.name + "-journal"), *side_files(temp))
+        remove_temp(temp)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from alliance_cli.domain.summary import (
     clinician_lines,
 )
 from alliance_cli.services.caseload import stream_patients
+from alliance_cli.services.repairs import period_repairs
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, Task, TaskReview
 from alliance_cli.store.queries import mine
@@ -95,4 +96,5 @@ def period_summary(
         )
         if all_clinicians:
             summary = replace(summary, clinicians=clinician_lines(summary, owner))
-        return summary
+        found = period_repairs(session, settings, period, scope, labelled=all_clinicians)
+        return replace(summary, repairs=found)

@@ -20,9 +20,17 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Integer, event, insert, inspect
 from sqlmodel import Field, Session, SQLModel
 
-from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
+from alliance_cli.store.models import (
+    Goal,
+    GoalReview,
+    Patient,
+    Repair,
+    SessionRating,
+    Task,
+    TaskReview,
+)
 
-TRACKED = (Patient, Goal, GoalReview, Task, TaskReview, SessionRating)
+TRACKED = (Patient, Goal, GoalReview, Task, TaskReview, SessionRating, Repair)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -38,7 +46,8 @@ class AuditEntry(SQLModel, table=True):
     record_id: int | None = None
     patient_id: int | None = Field(default=None, index=True)  # no foreign key: it outlives
     patient_hash: str | None = None  # set when the patient is erased
-    undone: bool = False
+    undone: bool = False  # marked before schema 0007; since, an `undo` row's `undoes` says it
+    undoes: str | None = Field(default=None, index=True)  # the txn an `undo` reverted
 
 
 class UndoStep(SQLModel, table=True):
@@ -76,7 +85,7 @@ def _plain(value: Any) -> Any:
 def _patient_of(session: Session, obj: Any) -> int | None:
     if isinstance(obj, Patient):
         return obj.id
-    if isinstance(obj, Goal | Task | SessionRating):
+    if isinstance(obj, Goal | Task | SessionRating | Repair):
         return obj.patient_id
     parent: Any = None
     if isinstance(obj, GoalReview):
@@ -104,6 +113,8 @@ class Recorder:
     actor: str  # the clinician (see alliance_cli/clinician.py)
     undoable: bool = True
     changes: list[_Change] = field(default_factory=list)
+    undoes: str | None = None  # for `undo`: the txn it reverts
+    txn: str = field(default_factory=lambda: uuid.uuid4().hex)  # one per transaction
 
     def note(
         self,
@@ -176,9 +187,15 @@ def record_changes(session: Session, recorder: Recorder) -> None:
 
 
 def write_entries(session: Session, recorder: Recorder) -> None:
+    """Write the changes noted so far (at commit, or earlier: see `undo`, erasure and
+    transfer, which must name a patient while it is still in the caseload).
+
+    On PostgreSQL the database stamps who, when and from where (migration 0007); the
+    values given here are what a SQLite file keeps.
+    """
     if not recorder.changes:
         return
-    txn = uuid.uuid4().hex
+    txn = recorder.txn
     now = datetime.now(UTC)
     who, where = recorder.actor, machine()
     connection = session.connection()
@@ -196,6 +213,7 @@ def write_entries(session: Session, recorder: Recorder) -> None:
                 "patient_id": change.patient_id,
                 "patient_hash": change.patient_hash,
                 "undone": False,
+                "undoes": recorder.undoes,
             },
         )
         if recorder.undoable and change.kind != "bulk":
@@ -244,10 +262,16 @@ def recorder_of(session: Session) -> Recorder | None:
 
 
 def erase_patient_references(session: Session, patient_id: int, code: str) -> str:
-    """Before erasure: audit rows keep only a one-way hash of the code."""
+    """Before erasure: audit rows keep only a one-way hash of the code.
+
+    On PostgreSQL deleting the patient row does it (the owner's trigger, migration 0007):
+    clinicians cannot update the audit trail.
+    """
     from sqlalchemy import update
 
     digest = code_hash(code)
+    if session.get_bind().dialect.name == "postgresql":
+        return digest
     session.execute(
         update(AuditEntry)
         .where(AuditEntry.patient_id == patient_id)  # type: ignore[arg-type]

@@ -65,11 +65,12 @@ def forget_keys() -> None:
 
 def _salt_of(path: Path) -> bytes | None:
     """The salt at the start of an encrypted file, or None if `path` is not one."""
+    from alliance_cli.store.file_guard import read_head
+
     try:
         size = path.stat().st_size
-        with path.open("rb") as handle:
-            head = handle.read(SALT_BYTES)
-    except OSError:
+        head = read_head(path, SALT_BYTES)  # a FIFO would block a plain open
+    except (OSError, StorageError):  # not there, or not a regular file
         return None
     if size < MIN_PAGE or size % MIN_PAGE or head == SQLITE_HEADER:
         return None

@@ -33,12 +33,14 @@ from alliance_cli.paths import (
     DB_ENV,
     DatabaseLocation,
     UnsupportedUrl,
+    clean_stale_temps,
     create_private_file,
-    ensure_private_dir,
+    ensure_data_dir,
     parse_sqlite_url,
     redact_url,
     sqlite_uri,
 )
+from alliance_cli.store import file_guard
 
 BUSY_TIMEOUT_SECONDS = 15
 WRITE_OPTION = "alliance_write"
@@ -327,16 +329,16 @@ def prepare_sqlite_file(location: DatabaseLocation, *, create: bool = False) -> 
             raise database_missing(location)
     parent = path.parent
     if location.is_default and create:
-        ensure_private_dir(parent)
+        ensure_data_dir(parent)
     elif not parent.is_dir():
         raise StorageError(f"directory {parent} does not exist", "create it first, or fix --db")
-    if path.is_dir():
-        raise StorageError(f"{path} is a directory, not a database file")
+    file_guard.require_regular_file(path)  # before anything opens it: a FIFO blocks
+    if os.access(parent, os.W_OK):
+        clean_stale_temps(parent)
     try:
         if create:
             create_private_file(path)
-        with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
+        head = file_guard.read_head(path, len(SQLITE_MAGIC))
     except FileNotFoundError:  # removed since we looked
         raise database_missing(location) from None
     except PermissionError:
@@ -363,6 +365,8 @@ def prepare_sqlite_file(location: DatabaseLocation, *, create: bool = False) -> 
             _refuse_foreign_tables(path, tables)
             if not tables and not create:  # a SQLite file nothing was ever written to
                 raise database_missing(location, empty=True)
+    # Ours (or about to be): its side files take its mode (file_guard's docstring).
+    file_guard.tighten(path, may_change=not location.read_only_url)
 
 
 def _sqlite_tables(path: Path) -> set[str] | None:

@@ -8,13 +8,21 @@ migrations rebuild tables, and ON DELETE CASCADE would otherwise delete child ro
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, inspect, text
 
 from alliance_cli.errors import StorageError
-from alliance_cli.paths import DatabaseLocation, create_private_file
+from alliance_cli.paths import (
+    DatabaseLocation,
+    create_private_temp,
+    fsync_directory,
+    place_new,
+    remove_temp,
+)
+from alliance_cli.store import cipher
 from alliance_cli.store.schema import SCHEMA_HEAD
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -85,16 +93,54 @@ def backup_path_for(db_path: Path, revision: str) -> Path:
 
 
 def backup_before_upgrade(engine: Engine, db_path: Path, revision: str) -> Path:
-    """A consistent copy (VACUUM INTO) of the database, private to its owner."""
+    """A consistent copy (VACUUM INTO) of the database, private to its owner.
+
+    The copy is written to a temp file (`paths.create_private_temp`), flushed to disk and
+    only then given its `.bak` name: a file with that name is always a whole backup. A
+    command killed meanwhile leaves a temp file that the next command removes.
+    """
     target = backup_path_for(db_path, revision)
-    if not create_private_file(target):
+    if target.exists() or target.is_symlink():
         raise StorageError(f"backup file {target} already exists", "move it away and try again")
-    raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("VACUUM INTO ?", (str(target),))  # type: ignore[union-attr]
+        temp = create_private_temp(db_path.parent, target.name)
+    except OSError as error:
+        raise StorageError(
+            f"cannot create the backup taken before the schema upgrade in {db_path.parent}: "
+            f"{error.strerror}",
+            "check the directory's permissions; the database was left unchanged",
+        ) from None
+    failures: tuple[type[Exception], ...] = (OSError, *cipher.errors())
+    try:
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.execute("VACUUM INTO ?", (str(temp),))  # type: ignore[union-attr]
+        finally:
+            raw.close()
+        _fsync(temp)
+        place_new(temp, target)
+    except FileExistsError:
+        raise StorageError(
+            f"backup file {target} already exists", "move it away and try again"
+        ) from None
+    except failures as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise StorageError(
+            f"cannot write the backup taken before the schema upgrade ({reason})",
+            "free some space or check the directory; the database was left unchanged",
+        ) from None
     finally:
-        raw.close()
+        remove_temp(temp)
+    fsync_directory(db_path.parent)
     return target
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 CLINICIAN_ATTRIBUTE = "clinician"  # read by migration 0005

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+Day = date  # the type, in a class whose field named `date` shadows it
 
 
 def utcnow() -> datetime:
@@ -94,6 +96,13 @@ class SessionRating(SQLModel, table=True):
         ),
         Index("ix_session_rating_patient_date", "patient_id", "date"),
         # The flag engine reads series in this order; covering, so no table lookups.
+        # The few rating sets that answered the rupture question (schema 0008).
+        Index(
+            "ix_session_rating_rupture",
+            "patient_id",
+            sqlite_where=text("rupture IS NOT NULL"),
+            postgresql_where=text("rupture IS NOT NULL"),
+        ),
         Index(
             "ix_session_rating_series",
             "patient_id",
@@ -119,4 +128,28 @@ class SessionRating(SQLModel, table=True):
     items: list[float] = Field(sa_column=Column(JSON, nullable=False))
     extra: dict[str, float] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     note: str | None = None
+    # none | withdrawal | confrontation: the rater's answer; None when not asked (0008)
+    rupture: str | None = None
+    created: datetime = Field(default_factory=utcnow)
+
+
+class Repair(SQLModel, table=True):
+    """A repair attempt after a flag: the strategy tried, and the flag it answered.
+
+    Flags are computed, never stored: the link is the flag's identity (kind, dimension,
+    date, rater, instrument), all None when no flag was current.
+    """
+
+    __tablename__ = "repair"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", index=True)
+    date: date
+    strategy: str
+    note: str | None = None
+    flag_kind: str | None = None
+    flag_dimension: str | None = None
+    flag_date: Day | None = None
+    flag_rater: str | None = None
+    flag_instrument: str | None = None
     created: datetime = Field(default_factory=utcnow)

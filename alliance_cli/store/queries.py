@@ -39,22 +39,32 @@ def get_patient(session: Session, code: str) -> Patient:
     raise NotFound(f"unknown patient {code!r}", hint)
 
 
+# The largest id a database can hold (SQLite's INTEGER PRIMARY KEY, PostgreSQL's bigint).
+LARGEST_ID = 2**63 - 1
+
+
+def storable_id(record_id: int) -> bool:
+    """Whether a typed id can name a stored record at all. One that cannot is unknown,
+    and is never handed to the driver: SQLite raises OverflowError beyond 64 bits."""
+    return 0 < record_id <= LARGEST_ID
+
+
 def get_goal(session: Session, goal_id: int) -> Goal:
-    goal = session.get(Goal, goal_id)
+    goal = session.get(Goal, goal_id) if storable_id(goal_id) else None
     if goal is None or not in_caseload(session, goal.patient_id):
         raise NotFound(f"unknown goal {goal_id}", "see `alliance goal list CODE --all`")
     return goal
 
 
 def get_task(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
+    task = session.get(Task, task_id) if storable_id(task_id) else None
     if task is None or not in_caseload(session, task.patient_id):
         raise NotFound(f"unknown task {task_id}", "see `alliance task list CODE --all`")
     return task
 
 
 def get_session_rating(session: Session, session_id: int) -> SessionRating:
-    rating = session.get(SessionRating, session_id)
+    rating = session.get(SessionRating, session_id) if storable_id(session_id) else None
     if rating is None or not in_caseload(session, rating.patient_id):
         raise NotFound(f"unknown session {session_id}", "see `alliance session list CODE`")
     return rating
@@ -80,10 +90,3 @@ def sessions_of(session: Session, patient_id: int) -> list[SessionRating]:
         .order_by(col(SessionRating.date), col(SessionRating.rater), col(SessionRating.id))
     )
     return list(session.exec(query).all())
-
-
-def is_clinician_role(session: Session, name: str) -> bool:
-    """On PostgreSQL: `name` is a role that may own patients."""
-    from alliance_cli.store.roles import kinds_of
-
-    return "clinician" in kinds_of(session.connection(), name)

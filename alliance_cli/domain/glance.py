@@ -1,0 +1,64 @@
+"""The caseload at a glance (`alliance` typed alone): who needs attention, in a few lines.
+
+Like `git status`: counts, then the patients with an alert, with a watch flag and out of
+contact, each code once with the kinds it raised. An empty caseload says so, never
+"nothing needs attention".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from alliance_cli.domain.flag_groups import group_by_event
+from alliance_cli.domain.flag_model import Flag
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One patient in one group of the glance, with the kinds of flag they raised."""
+
+    patient: str
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Glance:
+    as_of: date
+    in_care: int
+    seen_this_week: int  # patients with a session in the 7 days up to `as_of`
+    alerts: tuple[Attention, ...]
+    watch: tuple[Attention, ...]
+    no_contact: tuple[Attention, ...]
+
+    @property
+    def quiet(self) -> bool:
+        """Patients in care and none with an alert, a watch flag or out of contact."""
+        return self.in_care > 0 and not (self.alerts or self.watch or self.no_contact)
+
+
+def caseload_glance(flags: Iterable[Flag], *, as_of: date, in_care: int, seen: int) -> Glance:
+    """Group current flags by patient: alerts first; a patient with an alert is not listed
+    again under watch; no-contact is its own group (a reason to call, not a score)."""
+    groups: dict[str, dict[str, list[str]]] = {"alert": {}, "watch": {}, "no-contact": {}}
+    for event in group_by_event(f for f in flags if f.severity != "info"):
+        for flag in event.flags:
+            group = "no-contact" if flag.kind == "no-contact" else flag.severity
+            kinds = groups[group].setdefault(flag.patient, [])
+            if flag.kind not in kinds:
+                kinds.append(flag.kind)
+    for patient in groups["alert"]:
+        groups["watch"].pop(patient, None)
+
+    def listed(group: str) -> tuple[Attention, ...]:
+        return tuple(Attention(code, tuple(kinds)) for code, kinds in groups[group].items())
+
+    return Glance(
+        as_of=as_of,
+        in_care=in_care,
+        seen_this_week=seen,
+        alerts=listed("alert"),
+        watch=listed("watch"),
+        no_contact=listed("no-contact"),
+    )
