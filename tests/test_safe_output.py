@@ -611,7 +611,10 @@ def storable(text: str) -> bool:
 @given(note=risky_text.filter(storable))
 @example(note="[bold red]x[/] [/] \x1b]0;title\x07")
 @example(note="-starts like an option")
-def test_any_note_is_stored_exactly_and_printed_safely(p014: Cli, note: str) -> None:
+def test_any_note_is_stored_exactly_and_printed_safely(
+    p014: Cli, note: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100000")  # the note checked whole: no table folding
     """One database for all examples: each example overwrites session 1's note."""
     p014.ok("session", "edit", "1", f"--note={note}")
     (row,) = [r for r in p014.rows("session_rating") if r[0] == 1]

@@ -71,6 +71,12 @@ TERMINAL_UNSAFE = C0_BUT_TAB_NEWLINE | {"\x7f"} | C1 | BIDI_CONTROLS
 ESCAPED = TERMINAL_UNSAFE | {"\t", "\n"}
 
 
+@pytest.fixture(autouse=True)
+def _wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hostile text is checked as shown, whole: tables may not fold it (COLUMNS)."""
+    monkeypatch.setenv("COLUMNS", "100000")
+
+
 def raw_controls(text: str) -> list[str]:
     """Characters a terminal would interpret (ESC, BEL, CSI, bidi overrides...)."""
     return sorted({ch for ch in text if ch in TERMINAL_UNSAFE})

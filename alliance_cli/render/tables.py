@@ -211,7 +211,7 @@ def _plain_table(layout: Layout, widths: list[int], title: str | None, stream: T
             "  ".join(
                 _pad(f[n] if n < len(f) else "", w, c.numeric)
                 for f, w, c in zip(folded, widths, columns, strict=True)
-            ).rstrip()
+            ).rstrip(" ")
             for n in range(height)
         ]
 

@@ -177,12 +177,21 @@ def _key_values(lines: Sequence[tuple[str, str]], *, fold: bool = True) -> None:
     indent = "\n" + " " * (width + 2)
     for key, value in lines:
         folded = [
-            indent.join(
-                textwrap.wrap(line, room, break_on_hyphens=False, break_long_words=False) or [""]
+            line
+            if len(line) <= room  # as typed, tabs and leading spaces included
+            else indent.join(
+                textwrap.wrap(
+                    line,
+                    room,
+                    break_on_hyphens=False,
+                    break_long_words=False,
+                    expand_tabs=False,
+                    replace_whitespace=False,
+                )
             )
             for line in printable(value).split("\n")
         ]
-        out(f"{key.ljust(width)}  {indent.join(folded)}".rstrip())
+        out(f"{key.ljust(width)}  {indent.join(folded)}".rstrip(" "))
 
 
 def overview(view: PatientOverview, fmt: str, *, chart: str | None = None) -> None:
