@@ -174,12 +174,7 @@ def focus_points(
     return tuple(points)
 
 
-def build_brief(
-    overview: PatientOverview,
-    library: Library,
-    trend: str,
-    repairs: Sequence[RepairRecord] = (),
-) -> Brief:
+def build_brief(overview: PatientOverview, library: Library, trend: str) -> Brief:
     """The brief from what `patient show` reads; `trend` is `direction()`'s word."""
     instrument = overview.trend.instrument if overview.trend is not None else None
     last = last_ratings(overview.sessions)
@@ -196,5 +191,5 @@ def build_brief(
         note=None if latest_note is None else (latest_note.date, latest_note.note or ""),
         focus=focus_points(overview.flags, library, last, instrument),
         session_count=overview.session_count,
-        repairs=tuple(repairs),
+        repairs=overview.repairs,
     )

@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import textwrap
 
 from alliance_cli.domain.glance import Attention, Glance
 from alliance_cli.domain.words import plural
-from alliance_cli.render.console import out, rich_console, wants_color, wants_rich
+from alliance_cli.render.console import out, rich_console, wants_color
 from alliance_cli.render.safe_text import one_line
+from alliance_cli.render.wrap import GLUE, output_width, wrap
 
 LABEL_WIDTH = 12
 STYLES = {"alert": "bold red", "watch": "yellow", "no contact": "yellow"}
 HINT = "`alliance flags` says why, `alliance trend CODE` charts one patient."
 
 
-def _width() -> int:
-    if wants_rich(sys.stdout):
-        return max(40, shutil.get_terminal_size((80, 24)).columns)
-    return 80
-
-
 def _named(who: Attention) -> str:
     code = one_line(who.patient)
     return f"{code} ({', '.join(who.kinds)})" if who.kinds != ("no-contact",) else code
-
-
-def _pack(items: list[str], width: int) -> list[str]:
-    """Items joined by ", " into lines of at most `width`, never splitting an item (one
-    longer than the width stands alone on its line, whole)."""
-    lines: list[str] = []
-    for item in items:
-        if lines and len(lines[-1]) + 2 + len(item) + 1 <= width:
-            lines[-1] += ", " + item
-        else:
-            if lines:
-                lines[-1] += ","
-            lines.append(item)
-    return lines
 
 
 def glance_lines(glance: Glance, width: int = 80) -> list[tuple[str, str]]:
@@ -47,27 +26,27 @@ def glance_lines(glance: Glance, width: int = 80) -> list[tuple[str, str]]:
         f"Caseload on {glance.as_of.isoformat()}: {plural(glance.in_care, 'patient')} in care, "
         f"{glance.seen_this_week} seen in the last 7 days."
     )
-    lines = [("", line) for line in textwrap.wrap(head, width)] + [("", "")]
+    lines = [("", line) for line in wrap(head, width)] + [("", "")]
     if glance.in_care == 0:
         lines.append(("", "No patients in care: `alliance patient add CODE` adds one."))
         return lines
     if glance.quiet:
         quiet = "Nothing needs attention: no alerts, no watch flags, no one out of contact."
-        lines.extend(("", line) for line in textwrap.wrap(quiet, width))
+        lines.extend(("", line) for line in wrap(quiet, width))
         return lines
     groups = (("alert", glance.alerts), ("watch", glance.watch), ("no contact", glance.no_contact))
     for label, people in groups:
         if not people:
             continue
-        packed = _pack([_named(who) for who in people], width - LABEL_WIDTH)
-        indents = [label.ljust(LABEL_WIDTH)] + [" " * LABEL_WIDTH] * (len(packed) - 1)
-        lines.extend((label, indent + line) for indent, line in zip(indents, packed, strict=True))
+        named = ", ".join(_named(who).replace(" ", GLUE) for who in people)  # never split one
+        wrapped = wrap(named, width, label.ljust(LABEL_WIDTH), " " * LABEL_WIDTH)
+        lines.extend((label, line) for line in wrapped)
     lines += [("", ""), ("", HINT)]
     return lines
 
 
 def show_glance(glance: Glance) -> None:
-    width = _width()
+    width = output_width(sys.stdout)
     lines = glance_lines(glance, width)
     if not wants_color(sys.stdout):
         for _, line in lines:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from alliance_cli.domain.prep import Brief, FocusPoint, LastRating, Waiting
+from alliance_cli.domain.records import GoalRecord, TaskRecord
+from alliance_cli.domain.repairs import RepairRecord
 from alliance_cli.render.console import out
 from alliance_cli.render.formats import flag_dict, goal_dict, print_json, task_dict
 from alliance_cli.render.safe_text import escape_markdown, one_line
@@ -54,20 +56,20 @@ def _last_lines(brief: Brief) -> list[str]:
     return lines
 
 
-def _repair_line(repair: Any) -> str:
+def _repair_line(repair: RepairRecord) -> str:
     about = f" after {repair.flag.kind} of {fmt_date(repair.flag.date)}" if repair.flag else ""
     outcome = f": {repair.outcome}" if repair.outcome else ""
     return f"{fmt_date(repair.date)} {repair.strategy}{about}{outcome}"
 
 
-def _goal_line(goal: Any) -> str:
+def _goal_line(goal: GoalRecord) -> str:
     latest = goal.reviews[-1] if goal.reviews else None
     reviewed = f"; reviewed {fmt_date(latest.date)}: {latest.status}" if latest else ""
     target = f", target {fmt_date(goal.target)}" if goal.target else ""
     return f"#{goal.id} {one_line(goal.text)}{target}{reviewed}"
 
 
-def _task_line(task: Any) -> str:
+def _task_line(task: TaskRecord) -> str:
     latest = max(task.reviews, key=lambda r: r.date) if task.reviews else None
     due = f", due {fmt_date(task.due)}" if task.due else ""
     done = f"; last {latest.adherence} {fmt_date(latest.date)}" if latest else ""

@@ -17,13 +17,13 @@ import re
 import shutil
 import sys
 import textwrap
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, TextIO
 
 from alliance_cli.render.console import rich_console, wants_rich
 from alliance_cli.render.safe_text import one_line
+from alliance_cli.render.wrap import cell_width
 
 WRAP_MIN = 16  # a folded column is never narrower than this (or its header)
 WORD_MAX = 20  # longer words may be folded inside (a URL in a note), never shorter ones
@@ -71,16 +71,6 @@ class _Frame:
 _BOXED = _Frame(per_column=3, once=1, boxed=True)  # "│ a │ b │"
 _LIGHT = _Frame(per_column=2, once=-2, boxed=False)  # "a  b", a rule under the header
 _PLAIN = _Frame(per_column=2, once=-2, boxed=False)
-
-
-def cell_width(text: str) -> int:
-    """Columns a text takes on a terminal (wide East Asian characters take two)."""
-    width = 0
-    for char in text:
-        if unicodedata.combining(char):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in "WF" else 1
-    return width
 
 
 def table_width(stream: TextIO | None = None) -> int:

@@ -10,7 +10,6 @@ from alliance_cli.domain.prep import Brief, Waiting, build_brief
 from alliance_cli.domain.trends import direction
 from alliance_cli.services.flags import caseload_flags
 from alliance_cli.services.patients import show_patient
-from alliance_cli.services.repairs import list_repairs
 from alliance_cli.store.engine import Database
 
 RECENT_SETS = 20  # enough for each rater's last two sets and the latest note
@@ -24,8 +23,7 @@ def patient_brief(db: Database, code: str, settings: Settings, today: date) -> B
         low, high = instrument.dimension_range("total")
         rules = settings.rules.for_instrument(instrument.name)
         trend = direction(overview.trend.ratings, rules, high - low)
-    repairs = list_repairs(db, code, settings)
-    return build_brief(overview, settings.suggestions, trend, repairs)
+    return build_brief(overview, settings.suggestions, trend)
 
 
 def patients_needing_prep(db: Database, settings: Settings, today: date) -> list[Waiting]:

@@ -16,7 +16,13 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from alliance_cli.errors import AllianceError, Conflict, InvalidInput, StorageError
-from alliance_cli.paths import DatabaseLocation, clean_stale_temps, create_private_temp, remove_temp
+from alliance_cli.paths import (
+    DatabaseLocation,
+    clean_stale_temps,
+    create_private_temp,
+    fsync_directory,
+    remove_temp,
+)
 from alliance_cli.store import cipher
 from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC, has_wal_content
 from alliance_cli.store.file_guard import read_head
@@ -84,20 +90,6 @@ def fsync_file(path: Path) -> None:
         raise InvalidInput(
             f"cannot write in {path.parent}: {error.strerror}", "nothing was replaced"
         ) from None
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename durable; not every platform can open a directory, which is fine."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
     finally:
         os.close(fd)
 
@@ -190,4 +182,4 @@ def install(temp: Path, target: Path, *, replace: bool) -> None:
         ) from None
     except OSError as error:
         raise StorageError(f"cannot write {target}: {error.strerror}") from None
-    fsync_dir(target.parent)
+    fsync_directory(target.parent)
