@@ -112,3 +112,48 @@ def test_readme_documents_every_instrument_and_flag_rule() -> None:
         cells = [cell.strip() for cell in row.group(1).split("|")]
         severity, rule, default, source = cells[:4]
         assert severity and rule and default and source, kind
+
+
+CAPTURES_SECTION = "### What the daily views look like at 80 columns\n"
+
+
+def capture_blocks(readme: str) -> list[tuple[str, str]]:
+    """Each ```text block of the captures section that starts with `$ alliance ...`:
+    (the whole block as written, the command)."""
+    body = readme.split(CAPTURES_SECTION, 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    return [
+        (block, block.split("\n", 1)[0].removeprefix("$ "))
+        for block in re.findall(r"```text\n(\$ alliance[^\n]*\n.*?)```", body, flags=re.S)
+    ]
+
+
+def test_the_readme_captures_are_what_the_demo_prints_at_80_columns(
+    fixed_today: date, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screenshots cannot drift: each is the piped output of its command on the demo
+    caseload of the fixed day, at most 80 columns wide. `ALLIANCE_README_CAPTURES=write`
+    rewrites them (then read the diff before committing it)."""
+    import os
+
+    monkeypatch.setenv("COLUMNS", "80")
+    demo = tmp_path / "demo.db"
+    assert Cli(demo)("demo", "--path", str(demo), db=False).exit_code == 0
+    blocks = capture_blocks(README)
+    assert [command for _, command in blocks] == [
+        "alliance",
+        "alliance patient list",
+        "alliance flags",
+        "alliance prep D02",
+    ]
+    readme = README
+    for block, command in blocks:
+        output = Cli(demo).ok(*shlex.split(command)[1:]).stdout
+        assert max(len(line) for line in output.splitlines()) <= 80, output
+        assert "\x1b" not in output and "…" not in output
+        fresh = f"$ {command}\n{output}"
+        if os.environ.get("ALLIANCE_README_CAPTURES") == "write":
+            readme = readme.replace(f"```text\n{block}```", f"```text\n{fresh}```", 1)
+        else:
+            assert block == fresh, f"README capture of `{command}` is stale:\n{fresh}"
+    if readme != README:
+        (ROOT / "README.md").write_text(readme)

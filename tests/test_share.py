@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 from datetime import date, timedelta
 from pathlib import Path
@@ -87,11 +88,11 @@ def test_summary_text_and_markdown_name_the_flagged_patient_with_its_reason(
     caseload: Cli,
 ) -> None:
     text = caseload.ok("summary").stdout
-    assert "ALERT FALL drop bond" in text and "fell 5.0 points" in text
+    assert re.search(r"ALERT FALL [0-9-]+ rupture: .*; drop: bond -5.0", " ".join(text.split()))
     assert "Sessions held: 2" in text and "GONE" in text and "\x1b" not in text
     markdown = caseload.ok("summary", "--format", "markdown").stdout
     assert markdown.startswith("# Alliance summary")
-    assert "| alert | FALL | drop | bond |" in markdown
+    assert re.search(r"\| alert \| FALL \| [0-9-]+ \| rupture: .*; drop: bond ", markdown)
     assert "## Active patients with no contact" in markdown
 
 

@@ -335,11 +335,14 @@ def test_summary_lists_a_rupture_from_three_weeks_ago_until_it_is_repaired(
     flags = as_json(ruptured, "flags", "--as-of", "2026-11-29")
     assert report["still_open"] == [f for f in flags if f["kind"] == "rupture"]
     text = ruptured.ok("summary", "--last-week").stdout
-    assert "Still open from before the period (alerts first):\n  ALERT R rupture total" in text
+    assert (
+        "Still open from before the period (alerts first):\n  ALERT R 2026-11-02 rupture: total"
+        in text
+    )
     assert "Alerts: 0 raised in the period, 1 still open from before" in text
     markdown = ruptured.ok("summary", "--last-week", "--format", "markdown").stdout
     assert "## Still open from before the period\n\n| severity |" in markdown
-    assert "| alert | R | rupture | total | 2026-11-02 |" in markdown
+    assert "| alert | R | 2026-11-02 | rupture: total " in markdown
 
     rate(ruptured, "R", date(2026, 11, 30), 8)  # repaired this week: not in last week's report
     assert as_json(ruptured, "summary", "--last-week") == report
@@ -423,7 +426,9 @@ def test_as_of_makes_an_earlier_report_again_exactly(
         ["flags", "Q"],
     ]
     before = [cli(*argv) for argv in reports]
-    assert "ALERT R rupture" in before[0].stdout and "Q  last session" in before[0].stdout
+    assert (
+        "ALERT R 2026-11-02 rupture" in before[0].stdout and "Q  last session" in before[0].stdout
+    )
     assert "no-contact" in before[-1].stdout
 
     fix_today(monkeypatch, date(2026, 12, 9))
@@ -521,7 +526,7 @@ def test_cron_script_reports_last_week_and_fails_on_an_open_rupture(
     assert result.stdout == f"alliance: alerts raised last week or still open, see {written}\n"
     body = written.read_text()
     assert body.startswith("# Alliance summary 2025-05-26 to 2025-06-01\n")
-    assert "| alert | R | rupture | total | 2025-05-05 |" in body and "\x1b" not in body
+    assert "| alert | R | 2025-05-05 | rupture: total " in body and "\x1b" not in body
     assert stat.S_IMODE(written.stat().st_mode) == 0o600
     assert "Traceback" not in result.stderr
     before = run(str(out_dir), "2025-05-05")  # the week before the rupture: all clear

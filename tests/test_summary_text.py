@@ -73,7 +73,9 @@ def test_summary_text_folds_onto_indented_lines(demo: Summary) -> None:
     assert first.startswith("  D01  ") and "bond 9.0," in first
     assert change.startswith("      change: bond ")
     flags = lines[lines.index("Flags raised (alerts first):") + 1 :]
-    long = next(i for i, line in enumerate(flags) if line.startswith("  WATCH D02 decline"))
+    long = next(
+        i for i, line in enumerate(flags) if line.startswith("  ALERT D02 ") and "decline" in line
+    )
     assert flags[long + 1].startswith("      ") and not flags[long + 1].startswith("       ")
 
 

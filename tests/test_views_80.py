@@ -71,6 +71,13 @@ DAILY = [
     *[("patient", "show", code) for code in DEMO_CODES],
     *[("session", "list", code) for code in DEMO_CODES],
     *[(noun, "list", code, "--all") for noun in ("goal", "task") for code in DEMO_CODES],
+    *[("trend", code) for code in DEMO_CODES],
+    ("trend", "D02", "--dimension", "total"),
+    ("summary",),
+    ("summary", "--days", "90"),
+    (),
+    ("prep",),
+    *[("prep", code) for code in DEMO_CODES],
 ]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from alliance_cli.domain.flag_groups import FlagEvent, group_by_event
 from alliance_cli.domain.flags import Flag
 from alliance_cli.domain.instruments import SCORES
 from alliance_cli.domain.repairs import outcome_counts
@@ -127,13 +129,21 @@ def _scores(summary: Summary) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _flag_line(flag: Flag) -> str:
-    dimension = f" {flag.dimension}" if flag.dimension else ""
-    when = flag.date.isoformat()
+def _event_line(event: FlagEvent) -> str:
+    """One event, one line: `ALERT R 2026-11-02 rupture: total 12.0 (...); low: ...`."""
+    text = _NAMED_NUMBER.sub(rf"\1{GLUE}", one_line(event.text))
     return (
-        f"{flag.severity.upper()} {one_line(flag.patient)} {flag.kind}{dimension} {when}: "
-        f"{one_line(flag.message).replace(' -> ', f'{GLUE}->{GLUE}')}"
+        f"{event.severity.upper()} {one_line(event.patient)} {event.date.isoformat()} "
+        f"{text.replace(' -> ', f'{GLUE}->{GLUE}')}"
     )
+
+
+# A number stays beside the word that names it when a line folds (`bond -5.0`, `SD 0.0`).
+_NAMED_NUMBER = re.compile(r"(\b[A-Za-z][A-Za-z-]*) (?=(?:about )?[-+±(]?\d)")
+
+
+def _event_items(flags: tuple[Flag, ...]) -> list[_Paragraph]:
+    return [_item(_event_line(e)) for e in group_by_event(flags)]
 
 
 def _alerts_line(summary: Summary) -> str:
@@ -178,10 +188,10 @@ def summary_text(summary: Summary, width: int = DEFAULT_WIDTH) -> str:
         _head(""),
         *_clinician_text(summary),
         _head("Flags raised (alerts first):" if summary.flags else "Flags raised: none"),
-        *(_item(_flag_line(f)) for f in summary.flags),
+        *_event_items(summary.flags),
         _head(""),
         _head(f"{STILL_OPEN} (alerts first):" if summary.still_open else f"{STILL_OPEN}: none"),
-        *(_item(_flag_line(f)) for f in summary.still_open),
+        *_event_items(summary.still_open),
         _head(""),
         _head("Patients seen:" if summary.patients else "Patients seen: none"),
         *_patients_text(summary),
@@ -268,16 +278,15 @@ def _clinician_text(summary: Summary) -> list[_Paragraph]:
 
 
 def _flag_rows(flags: tuple[Flag, ...]) -> list[str]:
-    """A Markdown table of flags (nothing at all for none)."""
+    """A Markdown table of flags, one row per event (nothing at all for none)."""
     if not flags:
         return []
     return [
-        "| severity | patient | kind | dimension | date | message |",
-        "|---|---|---|---|---|---|",
+        "| severity | patient | date | flags |",
+        "|---|---|---|---|",
         *(
-            f"| {f.severity} | {esc(f.patient)} | {f.kind} | {f.dimension or ''} | "
-            f"{f.date.isoformat()} | {esc(f.message)} |"
-            for f in flags
+            f"| {e.severity} | {esc(e.patient)} | {e.date.isoformat()} | {esc(e.text)} |"
+            for e in group_by_event(flags)
         ),
     ]
 
