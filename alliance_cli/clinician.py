@@ -1,8 +1,14 @@
 """Who is using alliance: the clinician whose caseload every command works on.
 
 On PostgreSQL it is the database role you connect as (the database enforces the
-separation, see store/policies.py). On a SQLite file, in order: `--clinician`,
-`ALLIANCE_CLINICIAN`, `general.clinician` in the config file, then the OS user name.
+separation: the row-level security policies of migrations 0005 and 0007). On a SQLite
+file, in order: `--clinician`, `ALLIANCE_CLINICIAN`, `general.clinician` in the config
+file, then the OS user name.
+
+The caseload filter is defined here, once: a patient is in the caseload of the clinician
+its `clinician` column names. `store.queries.mine` is that condition for ORM queries;
+code that reads with a plain DB-API cursor, such as shell completion (which must never
+import SQLAlchemy), writes it with `caseload_condition`.
 """
 
 from __future__ import annotations
@@ -12,6 +18,14 @@ import os
 
 CLINICIAN_ENV = "ALLIANCE_CLINICIAN"
 MAX_NAME = 63  # PostgreSQL's limit for role names
+PATIENT_TABLE = "patient"
+CLINICIAN_COLUMN = "clinician"  # patient.clinician: whose caseload the patient is in
+
+
+def caseload_condition(mark: str = "?", *, table: str = PATIENT_TABLE) -> str:
+    """The caseload filter in SQL, `<table>.clinician = <mark>`: `mark` is the driver's
+    placeholder for the clinician's name, `table` the patient table or its alias."""
+    return f"{table}.{CLINICIAN_COLUMN} = {mark}"
 
 
 def os_user() -> str:

@@ -42,6 +42,13 @@ class InvalidInput(AllianceError):
     """A value typed by the user is malformed or out of range."""
 
 
+class MissingOption(AllianceError):
+    """The command line lacks something that only a terminal could have asked for (exit
+    2, as a usage error, but said on one line)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class NotFound(AllianceError):
     """A patient, goal, task or session the user named does not exist."""
 

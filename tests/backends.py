@@ -1,6 +1,6 @@
 """The databases tests run against: a SQLite file, or a fresh PostgreSQL database.
 
-PostgreSQL tests need a server. `.ci/run` starts one (`tests/postgres_server.sh`) and sets
+PostgreSQL tests need a server. `.ci/run` starts one (`.ci/postgres.sh`) and sets
 `ALLIANCE_TEST_PG` to an administrator URL; without it they skip, saying how to run them.
 Each test gets its own database, copied from a template that is migrated once per test
 process (each pytest-xdist worker has its own template, dropped at the end of the session

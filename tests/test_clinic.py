@@ -122,7 +122,8 @@ def test_a_shared_file_streams_only_the_chosen_patients_rows(shared: Cli) -> Non
 
     shared.ok("--clinician", "dr_b", "session", "add", "P1", "--date", "2026-11-21", *RATED)
     shared.ok("--clinician", "dr_a", "session", "add", "P2", "--date", "2026-11-22", *RATED)
-    shared.ok("--clinician", "dr_a", "patient", "discharge", "P2", "--date", "2026-11-23")
+    ending = ("--ending", "mutual")
+    shared.ok("--clinician", "dr_a", "patient", "discharge", "P2", "--date", "2026-11-23", *ending)
     db = open_database(resolve_database(shared.db), clinician="dr_a")
     try:
         with db.read() as session:

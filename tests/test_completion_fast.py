@@ -530,3 +530,22 @@ def test_random_command_lines_get_typers_answer_or_none(
     fast = _fast_in_process(environ)
     if fast is not None:
         assert fast == _typer_in_process(environ)
+
+
+def test_completion_and_the_orm_share_one_caseload_filter() -> None:
+    """Completion writes the caseload filter in SQL from alliance_cli/clinician.py, where
+    `store.queries.mine` takes its column: both say the same thing."""
+    from types import SimpleNamespace
+
+    from sqlmodel import select
+
+    from alliance_cli.clinician import caseload_condition
+    from alliance_cli.store.engine import CLINICIAN_KEY
+    from alliance_cli.store.models import Patient
+    from alliance_cli.store.queries import mine
+
+    transaction = SimpleNamespace(info={CLINICIAN_KEY: "dr_a"})  # what `mine` reads
+    query = select(Patient.code).where(mine(transaction))  # type: ignore[arg-type]
+    compiled = query.compile()
+    assert str(compiled).endswith(f"WHERE {caseload_condition(':clinician_1')}")
+    assert compiled.params == {"clinician_1": "dr_a"}

@@ -24,6 +24,7 @@ PATIENT_KEYS = {
     "alerts",
     "watch",
     "clinician",
+    "ending",
 }
 SESSION_KEYS = {
     "id",
@@ -40,7 +41,20 @@ SESSION_KEYS = {
     "note",
     "rupture",
 }
-GOAL_KEYS = {"id", "patient", "text", "proposed_by", "status", "target", "created", "reviews"}
+GOAL_KEYS = {
+    "id",
+    "patient",
+    "text",
+    "proposed_by",
+    "status",
+    "target",
+    "created",
+    "reviews",
+    "gas",
+    "baseline",
+    "weight",
+    "gas_history",
+}
 TASK_KEYS = {
     "id",
     "patient",
@@ -163,6 +177,7 @@ def test_readme_flow_stores_everything_and_reports_changes(fixed_today: date, cl
             "alerts": 0,
             "watch": 0,
             "clinician": os_user() if cli.is_sqlite else "postgres",
+            "ending": None,  # in care
         }
     ]
     assert set(patients[0]) == PATIENT_KEYS
@@ -257,10 +272,21 @@ def test_csv_listing_has_header_and_rows(p014: Cli) -> None:
 
 def test_patient_lifecycle_edit_discharge_reactivate(p014: Cli) -> None:
     p014.ok("patient", "edit", "P014", "--name", "Alex Example", "--beliefs", "pain = damage")
-    p014.ok("patient", "discharge", "P014", "--date", "2026-03-01", "--reason", "goals met")
+    p014.ok(
+        "patient",
+        "discharge",
+        "P014",
+        "--date",
+        "2026-03-01",
+        "--reason",
+        "goals met",
+        "--ending",
+        "mutual",
+    )
     assert json.loads(p014.ok("patient", "list", "--format", "json").stdout) == []
     everyone = json.loads(p014.ok("patient", "list", "--all", "--format", "json").stdout)
     assert everyone[0]["status"] == "discharged" and everyone[0]["name"] == "Alex Example"
+    assert everyone[0]["ending"] == "mutual"
     refused = p014(
         "session",
         "add",
@@ -279,6 +305,7 @@ def test_patient_lifecycle_edit_discharge_reactivate(p014: Cli) -> None:
     p014.ok("patient", "edit", "P014", "--name", "")
     shown = json.loads(p014.ok("patient", "show", "P014", "--format", "json").stdout)
     assert shown["patient"]["name"] is None and shown["patient"]["status"] == "active"
+    assert shown["patient"]["ending"] is None  # reactivated: care has not ended
     assert shown["patient"]["beliefs"] == "pain = damage"
 
 
@@ -294,7 +321,7 @@ def test_goal_and_task_status_and_edit(fixed_today: date, p014: Cli) -> None:
     goals = json.loads(p014.ok("goal", "list", "P014", "--all", "--format", "json").stdout)
     assert goals[0]["status"] == "achieved"
     review = [str(value) for value in p014.rows("goal_review")[0][2:]]
-    assert review == [fixed_today.isoformat(), "achieved", "ran 5 km"]
+    assert review == [fixed_today.isoformat(), "achieved", "ran 5 km", "None"]  # no GAS
     p014.ok("goal", "edit", "1", "--text", "Run 10 km", "--target", "2027-06-01")
     p014.ok("task", "status", "1", "completed")
     p014.ok("task", "edit", "1", "--text", "Hip exercises, daily")
@@ -404,8 +431,11 @@ def test_demo_writes_a_separate_synthetic_caseload(
     assert demo_db.exists() and str(demo_db) in result.stderr
     assert not (demo_db.parent / "alliance.db").exists()
     demo = Cli(demo_db)
-    patients = json.loads(demo.ok("patient", "list", "--all", "--format", "json").stdout)
-    assert len(patients) == 6
+    everyone = json.loads(demo.ok("patient", "list", "--all", "--format", "json").stdout)
+    patients = [p for p in everyone if p["status"] == "active"]
+    assert len(patients) == 7  # D07: a rupture the patient reported, the therapist missed
+    ended = [p for p in everyone if p["status"] == "discharged"]
+    assert len(ended) == 12 and all(p["ending"] for p in ended)  # for `alliance outcomes`
     stopped = [
         p for p in patients if p["last_session"] < (fixed_today - timedelta(weeks=4)).isoformat()
     ]

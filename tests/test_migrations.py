@@ -77,6 +77,39 @@ def test_released_schema_opens_with_data_intact(
     )
 
 
+BEFORE_0009 = [fixture for fixture in RELEASED if fixture.stem < "schema-0009"]
+
+
+@pytest.mark.parametrize("fixture", BEFORE_0009, ids=lambda p: p.stem)
+def test_schema_0009_gives_old_goals_the_gas_defaults_and_old_discharges_unknown(
+    fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import fix_today
+    from tests.fixtures.make_schema_fixture import MADE_ON
+
+    fix_today(monkeypatch, date.fromisoformat(MADE_ON))
+    db = tmp_path / fixture.name
+    shutil.copy(fixture, db)
+    cli = Cli(db)
+    goals = json.loads(cli.ok("goal", "list", "F01", "--all", "--format", "json").stdout)
+    assert goals and all(
+        (g["baseline"], g["weight"], g["gas"], g["gas_history"]) == (-1, 1.0, None, [])
+        for g in goals
+    )
+    assert all(r["gas"] is None for g in goals for r in g["reviews"])
+    patients = json.loads(cli.ok("patient", "list", "--all", "--format", "json").stdout)
+    assert {p["code"]: p["ending"] for p in patients} == {"F01": None, "F02": "unknown"}
+    assert json.loads(cli.ok("patient", "show", "F01", "--format", "json").stdout)["gas_t"] is None
+    # and the upgraded database takes GAS reviews and endings
+    gas = ("--baseline", "-2", "--weight", "2")
+    swim = cli.ok("goal", "add", "F01", "Swim", *gas, "--date", "2026-02-02").stdout.strip()
+    cli.ok("goal", "review", swim, "--gas", "1", "--date", "2026-03-02")
+    assert json.loads(cli.ok("patient", "show", "F01", "--format", "json").stdout)["gas_t"] == 60.0
+    cli.ok("patient", "discharge", "F01", "--date", "2026-03-09", "--ending", "mutual")
+    patients = json.loads(cli.ok("patient", "list", "--all", "--format", "json").stdout)
+    assert {p["code"]: p["ending"] for p in patients} == {"F01": "mutual", "F02": "unknown"}
+
+
 def test_models_match_the_migrated_schema(tmp_path: Path) -> None:
     """The migrations create exactly what the SQLModel models describe."""
     from alembic.autogenerate import compare_metadata

@@ -35,6 +35,7 @@ JSON_KEYS = [
     "tasks",
     "note",
     "focus",
+    "gas_t",  # null before any GAS review
 ]
 
 
@@ -180,7 +181,7 @@ def test_prep_of_an_unknown_patient_is_one_line(seen: Cli) -> None:
 def test_demo_patients_fit_80x24(fixed_today: date, tmp_path: Path) -> None:
     path = tmp_path / "demo.db"
     assert Cli(path)("demo", "--path", str(path), db=False).exit_code == 0
-    for code in ("D01", "D02", "D03", "D04", "D05", "D06"):
+    for code in ("D01", "D02", "D03", "D04", "D05", "D06", "D07"):
         shown = Cli(path).ok("prep", code).stdout
         assert len(shown.splitlines()) <= 24 and max(map(len, shown.splitlines())) <= 80, shown
 

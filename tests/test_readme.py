@@ -38,7 +38,9 @@ def tour_commands() -> list[list[str]]:
     keep = [argv for argv in tour if argv not in erase]
     sharing = commands_of("Weekly summary, exports and import")
     before = commands_of("Before the next session")
-    return keep + before + sharing + commands_of("Backup, restore and health") + erase
+    outcomes = commands_of("Outcomes")
+    backup = commands_of("Backup, restore and health")
+    return keep + before + outcomes + sharing + backup + erase
 
 
 def test_the_tour_has_commands() -> None:

@@ -177,7 +177,7 @@ def test_flags_json_says_the_discrepancys_direction(fixed_today: date, room: Cli
     assert directions == {"therapist-higher"}
     assert all(f["direction"] is None for f in flags if f["kind"] != "discrepancy")
     csv_header = cli.ok("flags", "--history", "-f", "csv").stdout.splitlines()[0]
-    assert csv_header.endswith(",message,direction")
+    assert csv_header.endswith(",message,direction,marker")
 
 
 def test_csv_export_and_import_carry_the_rupture_answer(

@@ -69,6 +69,7 @@ def test_a_fall_from_9_to_4_is_a_drop_alert_and_a_steady_9_raises_nothing(clinic
         "date",
         "message",
         "direction",
+        "marker",
     }
     assert [f for f in found if f["patient"] == "STEADY"] == []
     assert flags_json(clinic, "STEADY") == []

@@ -120,7 +120,7 @@ def test_summary_output_file_is_private_and_not_overwritten(caseload: Cli, tmp_p
 
 def test_json_export_then_import_reproduces_everything(caseload: Cli, tmp_path: Path) -> None:
     caseload.ok("patient", "edit", "FINE", "--expectations", "feel heard", "--name", "N. N.")
-    caseload.ok("patient", "discharge", "GONE", "--reason", "moved")
+    caseload.ok("patient", "discharge", "GONE", "--reason", "moved", "--ending", "moved")
     before = caseload.ok("export", "--all", "--format", "json").stdout
     dump = tmp_path / "all.json"
     dump.write_text(before)
@@ -133,7 +133,7 @@ def test_json_export_then_import_reproduces_everything(caseload: Cli, tmp_path: 
     assert "Added 0 patients, 0 rating sets" in again.stderr
     assert copy.ok("export", "--all", "--format", "json").stdout == after
     document = json.loads(before)
-    assert document["format"] == "alliance-export" and document["schema_version"] == 1
+    assert document["format"] == "alliance-export" and document["schema_version"] == 2
 
 
 def test_csv_export_has_one_row_per_rating_and_defuses_formulas(caseload: Cli) -> None:

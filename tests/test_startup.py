@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.sqlite_only  # these tests are about the SQLite file itself
-
 HEAVY = ("sqlmodel", "sqlalchemy", "alembic", "plotext", "rich", "pydantic")
 
 PROBE = """

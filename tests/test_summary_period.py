@@ -255,7 +255,7 @@ def test_a_report_as_of_a_day_still_streams_in_index_order(cli: Cli, fixed_today
     rate(cli, "A", date(2026, 11, 20), 8)
     rate(cli, "B", date(2026, 11, 21), 8)
     rate(cli, "A", date(2026, 11, 27), 8)
-    cli.ok("patient", "discharge", "B", "--date", "2026-11-25")
+    cli.ok("patient", "discharge", "B", "--date", "2026-11-25", "--ending", "mutual")
     db = open_database(resolve_database(cli.db))
     try:
         with db.read() as session:
@@ -435,7 +435,7 @@ def test_as_of_makes_an_earlier_report_again_exactly(
     rate(cli, "R", date(2026, 11, 26), 8)  # the rupture repaired the next day
     rate(cli, "S", date(2026, 11, 30), 4)
     cli.ok("task", "review", "1", "--adherence", "done", "--date", "2026-12-01")
-    cli.ok("patient", "discharge", "Q", "--date", "2026-12-01")
+    cli.ok("patient", "discharge", "Q", "--date", "2026-12-01", "--ending", "dropout")
     cli.ok("patient", "add", "NEW", "--since", "2026-12-02")
     cli.ok("goal", "add", "R", "Run again")
     cli.ok("goal", "status", "1", "achieved")

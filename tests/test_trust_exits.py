@@ -40,6 +40,7 @@ EXTRA: dict[tuple[str, ...], tuple[str, ...]] = {
     ("goal", "edit"): ("--text", "Walk further"),
     ("task", "edit"): ("--text", "Walk twice"),
     ("task", "review"): ("--adherence", "done"),
+    ("goal", "review"): ("--gas", "0"),
     ("patient", "edit"): ("--name", "Ann"),
     ("patient", "delete"): ("--yes",),
     ("session", "add"): ("--date", "2026-02-03", "--bond", "5", "--goal", "5", "--task", "5"),

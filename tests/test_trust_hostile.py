@@ -850,7 +850,7 @@ TEXT_COMMANDS: list[Callable[[str], tuple[str, ...]]] = [
     lambda t: ("patient", "add", "--", t),
     lambda t: ("patient", "edit", f"--social-context={t}", "P014"),
     lambda t: ("patient", "edit", f"--code={t}", "P014"),
-    lambda t: ("patient", "discharge", f"--reason={t}", "P014"),
+    lambda t: ("patient", "discharge", f"--reason={t}", "--ending=other", "P014"),
     lambda t: ("goal", "add", "--", "P014", t),
     lambda t: ("goal", "edit", f"--text={t}", "1"),
     lambda t: ("goal", "status", f"--note={t}", "1", "achieved"),

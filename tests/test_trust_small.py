@@ -304,7 +304,7 @@ def test_demo_never_overwrites_what_was_added_to_it(fixed_today: date, isolated_
         ("goal", "add", "D02", "Sleep better"),
         ("task", "review", "1", "--adherence", "done"),
         ("patient", "edit", "D03", "--note", "seen at home"),
-        ("patient", "discharge", "D05"),
+        ("patient", "discharge", "D05", "--ending", "mutual"),
     ],
     ids=["session", "goal", "task-review", "profile", "discharge"],
 )

@@ -25,7 +25,7 @@ from tests.conftest import Cli
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 WIDTHS = (80, 120)
 FORMS = ("plain", "rich")
-DEMO_CODES = ("D01", "D02", "D03", "D04", "D05", "D06")
+DEMO_CODES = ("D01", "D02", "D03", "D04", "D05", "D06", "D07")
 
 
 @pytest.fixture

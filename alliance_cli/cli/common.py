@@ -26,7 +26,7 @@ from alliance_cli.render.safe_text import one_line
 
 if TYPE_CHECKING:
     from alliance_cli.config import Settings
-    from alliance_cli.store.engine import Database
+    from alliance_cli.services.database import Database
 
 
 @dataclass
@@ -124,7 +124,7 @@ def database(ctx: typer.Context, *, create: bool = False) -> Iterator[Database]:
     only commands that can store something into a new database pass it, so a report
     over a mistyped path never answers with an empty "all clear".
     """
-    from alliance_cli.store.engine import open_database
+    from alliance_cli.services.database import open_database
 
     current = state(ctx)
     db = open_database(

@@ -7,7 +7,12 @@ import os
 import sqlite3
 from typing import Any
 
-from alliance_cli.clinician import CLINICIAN_ENV
+from alliance_cli.clinician import (
+    CLINICIAN_COLUMN,
+    CLINICIAN_ENV,
+    PATIENT_TABLE,
+    caseload_condition,
+)
 from alliance_cli.paths import resolve_database, sqlite_uri
 
 LIMIT = 200
@@ -39,10 +44,10 @@ def matching_codes(option: str | None, incomplete: str, clinician: str | None = 
             clinician = local_clinician(None, configured)[0]
         pattern = incomplete.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         with sqlite3.connect(sqlite_uri(path, read_only=True), uri=True, timeout=0.5) as conn:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(patient)")}
-            mine = "AND clinician = ? " if "clinician" in columns else ""
+            columns = {row[1] for row in conn.execute(f"PRAGMA table_info({PATIENT_TABLE})")}
+            mine = f"AND {caseload_condition()} " if CLINICIAN_COLUMN in columns else ""
             rows = conn.execute(
-                f"SELECT code FROM patient WHERE code LIKE ? ESCAPE '\\' {mine}"
+                f"SELECT code FROM {PATIENT_TABLE} WHERE code LIKE ? ESCAPE '\\' {mine}"
                 "ORDER BY code LIMIT ?",
                 (pattern + "%", *((clinician,) if mine else ()), LIMIT),
             ).fetchall()

@@ -40,6 +40,27 @@ TargetOption = Annotated[
     str | None, typer.Option("--target", metavar="DATE", help="Target date (YYYY-MM-DD).")
 ]
 GoalIdArgument = Annotated[int, typer.Argument(help="Goal id (see `alliance goal list`).")]
+BaselineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--baseline",
+        metavar="-1|-2",
+        help="GAS level where the patient starts: -1 (default), or -2 if it could be worse.",
+    ),
+]
+WeightOption = Annotated[
+    str | None,
+    typer.Option("--weight", metavar="N", help="The goal's weight in the GAS T-score (> 0)."),
+]
+
+
+def _gas_settings(baseline: str | None, weight: str | None) -> tuple[int | None, float | None]:
+    from alliance_cli.domain.gas import check_baseline, check_weight
+
+    return (
+        None if baseline is None else check_baseline(baseline),
+        None if weight is None else check_weight(weight),
+    )
 
 
 @app.command("add")
@@ -55,14 +76,18 @@ def add(
         str,
         typer.Option("--date", metavar="DATE", help="When the goal was set (default today)."),
     ] = "today",
+    baseline: BaselineOption = None,
+    weight: WeightOption = None,
 ) -> None:
     """Add a goal; prints the new goal's id."""
+    from alliance_cli.domain.gas import DEFAULT_BASELINE, DEFAULT_WEIGHT
     from alliance_cli.services.goals import add_goal
 
     goal_text = required_text(text, "goal text")
     target_date = to_date(target, "--target")
     on = to_date(when, "--date")
     assert on is not None
+    start, weighs = _gas_settings(baseline, weight)
     with database(ctx) as db:
         goal = add_goal(
             db,
@@ -72,6 +97,8 @@ def add(
             target=target_date,
             on=on,
             today=today(),
+            baseline=DEFAULT_BASELINE if start is None else start,
+            weight=DEFAULT_WEIGHT if weighs is None else weighs,
         )
     out(str(goal.id))
     message(f"Added goal {goal.id} for {goal.patient}.")
@@ -121,6 +148,37 @@ def status(
     message(f"Goal {goal.id} of {goal.patient} is {goal.status}.")
 
 
+@app.command("review")
+def review(
+    ctx: typer.Context,
+    goal_id: GoalIdArgument,
+    gas: Annotated[
+        str,
+        typer.Option(
+            "--gas",
+            metavar="-2..2",
+            help="Goal Attainment Scaling level: -2 much less than expected, -1 less, "
+            "0 the expected outcome, 1 more, 2 much more.",
+        ),
+    ],
+    note: Annotated[str | None, typer.Option("--note", help="What the review found.")] = None,
+    when: Annotated[
+        str, typer.Option("--date", metavar="DATE", help="Review date (default today).")
+    ] = "today",
+) -> None:
+    """Rate how far a goal was attained (GAS); earlier ratings are kept."""
+    from alliance_cli.domain.gas import check_level, level_text
+    from alliance_cli.services.goals import review_goal
+
+    level = check_level(gas)
+    review_note = text_or_none(note, "note")
+    on = to_date(when, "--date")
+    assert on is not None
+    with database(ctx) as db:
+        goal = review_goal(db, goal_id, level, note=review_note, on=on, today=today())
+    message(f"Goal {goal.id} of {goal.patient}: GAS {level_text(level)} on {on.isoformat()}.")
+
+
 @app.command("edit")
 def edit(
     ctx: typer.Context,
@@ -132,16 +190,22 @@ def edit(
         str | None,
         typer.Option("--date", metavar="DATE", help="Correct when the goal was set."),
     ] = None,
+    baseline: BaselineOption = None,
+    weight: WeightOption = None,
 ) -> None:
-    """Reword a goal, change its target date, or correct when it was set."""
+    """Reword a goal, change its target date or GAS settings, or correct when it was set."""
     from alliance_cli.errors import InvalidInput
     from alliance_cli.services.goals import edit_goal
 
-    if text is None and target is None and by is None and when is None:
-        raise InvalidInput("nothing to change", "give --text, --target, --by or --date")
+    given = (text, target, by, when, baseline, weight)
+    if all(value is None for value in given):
+        raise InvalidInput(
+            "nothing to change", "give --text, --target, --by, --date, --baseline or --weight"
+        )
     new_text = None if text is None else required_text(text, "goal text")
     target_date = to_date(target, "--target")
     created = to_date(when, "--date")
+    start, weighs = _gas_settings(baseline, weight)
     with database(ctx) as db:
         goal = edit_goal(
             db,
@@ -151,5 +215,7 @@ def edit(
             proposed_by=by.value if by else None,
             created=created,
             today=today(),
+            baseline=start,
+            weight=weighs,
         )
     message(f"Updated goal {goal.id} of {goal.patient}.")

@@ -11,25 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from typer.core import TyperArgument
+from alliance_cli.adapters.typer_internals import is_argument, show_plainly, value_kind
 
 KIND_METAVAR = {str: "TEXT", int: "N", float: "NUMBER", bool: ""}
-
-
-class PlainArgument(TyperArgument):
-    """An argument shown by its metavar alone: `CODE` in the usage line and in its help."""
-
-    def _usage_display_name(self) -> str:
-        name = self.display_name_raw
-        if not self.required:
-            name = f"[{name}]"
-        return name + ("..." if self.nargs != 1 else "")
-
-    def display_type_rich(self, ctx: Any) -> str | None:
-        return None
-
-    def display_type(self, ctx: Any) -> str:
-        return ""
 
 
 def plain_help(command: Any) -> None:
@@ -37,20 +21,17 @@ def plain_help(command: Any) -> None:
     for param in getattr(command, "params", ()):
         if param.metavar is None:
             param.metavar = _metavar(param)
-        if type(param) is TyperArgument:
-            param.__class__ = PlainArgument
+        show_plainly(param)
     for sub in getattr(command, "commands", {}).values():
         plain_help(sub)
 
 
 def _metavar(param: Any) -> str | None:
-    if isinstance(param, TyperArgument):
+    if is_argument(param):
         return str(param.name).upper()
     if getattr(param, "is_flag", False) or getattr(param, "count", False):
         return None
-    described = getattr(param, "type_descriptor", None)
-    if described is None:
-        return None
-    if described.is_choice and described.choices:
-        return "|".join(str(getattr(choice, "value", choice)) for choice in described.choices)
-    return KIND_METAVAR.get(described.annotation) or None
+    annotation, choices = value_kind(param)
+    if choices:
+        return "|".join(str(getattr(choice, "value", choice)) for choice in choices)
+    return KIND_METAVAR.get(annotation) or None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -36,6 +38,17 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+
+
+class Ending(StrEnum):
+    """How care ended (domain/records.py ENDINGS)."""
+
+    mutual = "mutual"
+    dropout = "dropout"
+    referred = "referred"
+    moved = "moved"
+    other = "other"
+
 
 NameOption = Annotated[
     str | None, typer.Option("--name", help="Real name (optional, never required).")
@@ -241,15 +254,44 @@ def discharge(
         str, typer.Option("--date", metavar="DATE", help="Discharge date (default today).")
     ] = "today",
     reason: Annotated[str | None, typer.Option("--reason", help="Why care ended.")] = None,
+    ending: Annotated[
+        Ending | None,
+        typer.Option(
+            "--ending",
+            help="How care ended: mutual (agreed), dropout (the patient stopped), referred, "
+            "moved or other; asked for on a terminal.",
+        ),
+    ] = None,
 ) -> None:
     """Mark a patient as discharged (kept, but hidden from `patient list`)."""
     from alliance_cli.services.patients import discharge_patient
 
     on = to_date(when, "--date")
     assert on is not None
+    said = text_or_none(reason, "reason")
+    how = ending.value if ending is not None else _ask_ending(code)
     with database(ctx) as db:
-        profile = discharge_patient(db, code, on, text_or_none(reason, "reason"))
-    message(f"Discharged {profile.code} on {on.isoformat()}.")
+        profile = discharge_patient(db, code, on, said, how)
+    message(f"Discharged {profile.code} on {on.isoformat()} ({how}).")
+
+
+def _ask_ending(code: str) -> str:
+    """How care ended, asked on a terminal; without one, the option is required."""
+    from alliance_cli.cli.common import ask, stdin_is_terminal
+    from alliance_cli.domain.records import ENDINGS
+    from alliance_cli.errors import Cancelled, MissingOption
+
+    choices = "|".join(ENDINGS)
+    if not stdin_is_terminal():
+        raise MissingOption(f"how care ended is required: give --ending {choices}")
+    while True:
+        answer = ask(f"How did care with {code} end? ({choices})")
+        if answer is None:
+            raise Cancelled("nothing was changed")
+        reply = answer.strip().lower()
+        if reply in ENDINGS:
+            return reply
+        sys.stderr.write(f"Answer one of: {', '.join(ENDINGS)}.\n")
 
 
 @app.command("reactivate")

@@ -12,9 +12,14 @@ import os
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperCommand
 
 from alliance_cli import __version__
+from alliance_cli.adapters.typer_internals import (
+    CheapGroup,
+    is_no_args_help,
+    without_completion,
+)
 from alliance_cli.cli.app import DEBUG_MARK, PRIVATE_UMASK
 from alliance_cli.cli.common import AppState, state
 from alliance_cli.errors import AllianceError, ExitCode
@@ -32,6 +37,7 @@ LAZY: dict[str, tuple[str, str | None]] = {
     "prep": ("alliance_cli.cli.prep", "prep"),
     "trend": ("alliance_cli.cli.trend", "trend"),
     "summary": ("alliance_cli.cli.summary", "summary"),
+    "outcomes": ("alliance_cli.cli.outcomes", "outcomes"),
     "log": ("alliance_cli.cli.audit_cmd", "log"),
     "undo": ("alliance_cli.cli.audit_cmd", "undo"),
     "where": ("alliance_cli.cli.tools", "where"),
@@ -71,7 +77,7 @@ def build_command(name: str) -> Any:
         holder = typer.Typer()
         holder.command(name, help=HELP.get(name))(getattr(module, function))
     holder.rich_markup_mode = None  # as the root: plain help, no Rich import
-    holder._add_completion = False  # completion is installed from the root only
+    without_completion(holder)  # completion is installed from the root only
     command = typer.main.get_command(holder)
     command.name = name
     plain_help(command)
@@ -89,38 +95,6 @@ def listed_help(name: str) -> str | None:
         info = module.app.info
         return info.help or (inspect.getdoc(info.callback) if info.callback else None)
     return HELP.get(name) or inspect.getdoc(getattr(module, function))
-
-
-class _OptionAbsentIsNone(TyperOption):
-    """A group option that costs nothing when left out, or when it is plain text.
-
-    Typer builds a pydantic adapter for a parameter before coercing its value, even when
-    the value is None and coercion gives None back, or a str given for a str. A group's
-    options (the root's `--db`, `--clinician`, completion, and every group's `--help`)
-    are processed before a subcommand's `--help` is seen: that pulled pydantic (~0.07 s)
-    into every `--help` below the root."""
-
-    def process_value(self, ctx: Any, value: Any) -> Any:
-        if self.nargs == 1 and not self.multiple and self._nothing_to_coerce(value):
-            return value if self.callback is None else self.callback(ctx, self, value)
-        return super().process_value(ctx, value)
-
-    def _nothing_to_coerce(self, value: Any) -> bool:
-        if value is None:
-            return not self.required  # else Typer reports the missing option
-        described = self.type_descriptor
-        plain = described.annotation is str and described.parameter_info.parser is None
-        return plain and isinstance(value, str)
-
-
-class CheapGroup(TyperGroup):
-    """A group whose options are coerced only when given (see _OptionAbsentIsNone)."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> Any:
-        for param in self.get_params(ctx):  # with the help and completion options
-            if type(param) is TyperOption:
-                param.__class__ = _OptionAbsentIsNone
-        return super().parse_args(ctx, args)
 
 
 class AllianceGroup(CheapGroup):
@@ -163,11 +137,9 @@ class AllianceGroup(CheapGroup):
         except (typer.Exit, typer.Abort):
             raise
         except typer.TyperException as error:
-            from typer._click.exceptions import NoArgsIsHelpError
-
             # A usage error may quote what was typed: never let it drive the terminal.
             # (A group typed alone "fails" with its own help, which is ours and multi-line.)
-            if not isinstance(error, NoArgsIsHelpError):
+            if not is_no_args_help(error):
                 error.message = one_line(error.message).removeprefix(PYDANTIC_PREFIX)
             raise
         except BrokenPipeError:
@@ -282,6 +254,9 @@ def root(
 ) -> None:
     """Track the therapeutic alliance (bond, goals, tasks) with each patient."""
     os.umask(PRIVATE_UMASK)
+    from alliance_cli.cli.keys import install
+
+    install()  # the store asks the keyring, then the terminal, for an encrypted file's key
     current = state(ctx)
     current.db_option = db
     current.clinician_option = clinician

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from alliance_cli.config import Settings
     from alliance_cli.domain.records import SessionRecord, StoredSession
-    from alliance_cli.store.engine import Database
+    from alliance_cli.services.database import Database
 
 app = typer.Typer(
     help="Session ratings of bond, goal and task agreement.",
@@ -270,6 +270,14 @@ def edit(
     task: TaskOption = None,
     items: ItemsOption = None,
     note: Annotated[str | None, typer.Option("--note", help='New note ("" removes it).')] = None,
+    rupture: Annotated[
+        str | None,
+        typer.Option(
+            "--rupture",
+            metavar="none|withdrawal|confrontation",
+            help='The rater\'s answer to the rupture question ("" removes it: not asked).',
+        ),
+    ] = None,
 ) -> None:
     """Correct a stored rating set (only the options given change)."""
     from alliance_cli.render import views
@@ -280,6 +288,7 @@ def edit(
         rater=rater.value if rater else None,
         ratings=RawRating(bond=bond, goal=goal, task=task, items=items),
         note=None if note is None else (text_or_none(note, "note") or ""),
+        rupture=rupture,
     )
     if changes == RatingChanges():
         raise InvalidInput("nothing to change", "give at least one option, see --help")

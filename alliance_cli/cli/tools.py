@@ -63,11 +63,13 @@ def demo(
     with progress("Writing the demo caseload"):
         db = write_demo(location, real=state(ctx).location(), force=force)
     try:
-        rows = list_patients(db, settings(ctx), today(), include_discharged=True)
+        rows = list_patients(db, settings(ctx), today())
     finally:
         db.close()
     views.patients(rows, "table")
     message(f"Demo caseload written to {target} (synthetic patients, invented data).")
     quoted = shlex.quote(str(target))
-    message(f"Try:  alliance --db {quoted} patient show D02")
+    message(f"Try:  alliance --db {quoted} prep D02")
     message(f"Or:   export ALLIANCE_DB={quoted}")
+    message("Then: alliance prep  (who needs a brief before the next session)")
+    message("And:  alliance outcomes  (how care ended for 12 discharged patients)")

@@ -16,6 +16,7 @@ from alliance_cli.render.console import message
 
 if TYPE_CHECKING:
     from alliance_cli.domain.export import PatientExport
+    from alliance_cli.services.database import Database
 
 SESSION_CSV_KEYS = (
     "patient",
@@ -99,12 +100,10 @@ def export(
     deliver(_render(exports, fmt, for_patient=for_patient, chart=chart), output, force=force)
 
 
-def _chart(db: object, code: str, ctx: typer.Context, *, for_patient: bool) -> str | None:
+def _chart(db: Database, code: str, ctx: typer.Context, *, for_patient: bool) -> str | None:
     from alliance_cli.render.trend_chart import trend_chart
     from alliance_cli.services.trend import trend_data
-    from alliance_cli.store.engine import Database
 
-    assert isinstance(db, Database)
     data = trend_data(db, code, settings(ctx))
     if len(data.ratings) < 2:
         return None

@@ -82,9 +82,11 @@ def _order(flag: Flag) -> tuple[int, int, int, str]:
 
 
 def _event_key(flag: Flag) -> tuple[str, str, date, str, str]:
-    """Flags of one session share patient, date and rater; any other flag is alone."""
+    """Flags of one session share patient, date and rater; a flag on both raters'
+    sets (a discrepancy, an unnoticed rupture) joins the patient's; any other is alone."""
     alone = "" if flag.rater else f"{flag.kind}\0{flag.message}"
-    return (flag.clinician, flag.patient, flag.date, flag.rater or "", alone)
+    rater = "patient" if flag.rater == "both" else flag.rater or ""
+    return (flag.clinician, flag.patient, flag.date, rater, alone)
 
 
 def group_by_event(flags: Iterable[Flag]) -> list[FlagEvent]:

@@ -37,6 +37,7 @@ from alliance_cli.domain.rules import RuleSet, Thresholds
 
 ALL = "all"
 LATEST = "latest"
+RUPTURES = "ruptures"  # judge no session: only the ruptures every scan finds
 Row = Sequence[Any]  # a Rating, or a tuple in Rating's layout
 Materialise = Callable[[Row], Rating]
 _DATE, _RATER, _INSTRUMENT, _TOTAL = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(6)
@@ -50,7 +51,8 @@ def as_rating(row: Row) -> Rating:
 
 @dataclass(frozen=True)
 class Selection:
-    """Which sessions are judged: `all`, `latest` (each series' last), or a period; with
+    """Which sessions are judged: `all`, `latest` (each series' last), `ruptures` (none:
+    the scan still finds every rupture), or a period; with
     `last`, a period also judges each series' last session before it when it has none in
     it (what is still current at the period's end: one scan serves a whole report)."""
 
@@ -80,6 +82,8 @@ def _judged(series: Sequence[Row], selection: Selection, make: Materialise) -> r
         return range(len(series))
     if selection.mode == LATEST:
         return range(len(series) - 1, len(series))
+    if selection.mode == RUPTURES:
+        return range(0)
     assert selection.since is not None and selection.until is not None
     dates = list(map(_DATE, series))
     if not isinstance(dates[0], date):
@@ -220,11 +224,11 @@ def scan_patient(
                 visits = [n for n, _ in numbered]
             thresholds = rules.for_instrument(instrument)
             result.flags += _series_flags(patient, series, visits, thresholds, selection, make)
-            if series[-1] is listed[-1]:
+            if series[-1] is listed[-1] and selection.mode != RUPTURES:
                 size = max(thresholds.decline_sessions, 2)
                 result.tails[rater] = tuple(make(row) for row in series[-size:])
     own, other = by_rater.get("patient"), by_rater.get("therapist")
-    if own and other:
+    if own and other and selection.mode != RUPTURES:  # a discrepancy judges sessions
         result.flags += _discrepancies(patient, own, other, rules, selection, make)
     if len(by_rater) == 1:  # one rating set per rater and date: no set needed
         result.session_count = len(next(iter(by_rater.values())))

@@ -8,12 +8,13 @@ sources. Supportive, never prescriptive: the clinician decides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from alliance_cli.domain.flag_groups import KIND_ORDER, FlagEvent, group_by_event
 from alliance_cli.domain.flag_model import SEVERITY_RANK, Flag
+from alliance_cli.domain.gas import patient_t_score
 from alliance_cli.domain.instruments import Instrument
 from alliance_cli.domain.records import (
     GoalRecord,
@@ -74,6 +75,7 @@ class Brief:
     focus: tuple[FocusPoint, ...]
     session_count: int
     repairs: tuple[RepairRecord, ...] = ()  # oldest first, each with its outcome so far
+    gas_t: float | None = None  # the GAS T-score over every goal rated (domain/gas.py)
 
 
 @dataclass(frozen=True)
@@ -132,15 +134,32 @@ def _weakness(topic: str, last: Sequence[LastRating], instrument: Instrument | N
     return 1.0
 
 
+def _marker(flag: Flag, reported: Mapping[tuple[Day, str], str]) -> str | None:
+    """The rupture a flag is about: its own marker (a reported rupture), else the one a
+    rater reported for the flagged session (the flag's rater first, then the patient)."""
+    if flag.marker is not None:
+        return flag.marker
+    for rater in (flag.rater, "patient", "therapist"):
+        found = reported.get((flag.date, rater or ""))
+        if found is not None:
+            return found
+    return None
+
+
 def focus_points(
     flags: Sequence[Flag],
     library: Library,
     last: Sequence[LastRating] = (),
     instrument: Instrument | None = None,
-    marker: str | None = None,
+    reports: Iterable[tuple[Day, str, str]] = (),
 ) -> tuple[FocusPoint, ...]:
     """At most three points, one per topic: the most severe flag on it decides; the most
-    severe first, then the weakest score. Info flags (a repaired rupture) are no focus."""
+    severe first, then the weakest score. Info flags (a repaired rupture) are no focus.
+
+    `reports` are the (date, rater, marker) answers to the rupture question: a flag on a
+    session where a rupture was reported gets that marker's suggestions (withdrawal or
+    confrontation) before its dimension's."""
+    reported = {(when, rater): marker for when, rater, marker in reports if marker != "none"}
     kind_rank = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
     chosen: dict[str, Flag] = {}
     for flag in sorted(
@@ -160,6 +179,7 @@ def focus_points(
     points = []
     for topic, flag in ordered[:MAX_FOCUS]:
         dimension = flag.dimension if flag.dimension in SCORES else None
+        marker = _marker(flag, reported)
         items = suggestions_for(library, flag.kind, dimension, marker)[:SUGGESTIONS_PER_POINT]
         points.append(
             FocusPoint(
@@ -180,6 +200,7 @@ def build_brief(overview: PatientOverview, library: Library, trend: str) -> Brie
     last = last_ratings(overview.sessions)
     noted = [s for s in overview.sessions if s.note]
     latest_note = max(noted, key=lambda s: (s.date, s.rater == "patient"), default=None)
+    reports = [(s.date, s.rater, s.rupture) for s in overview.sessions if s.rupture is not None]
     return Brief(
         profile=overview.profile,
         last=last,
@@ -189,7 +210,8 @@ def build_brief(overview: PatientOverview, library: Library, trend: str) -> Brie
         goals=tuple(g for g in overview.goals if g.status == "active"),
         tasks=tuple(t for t in overview.tasks if t.status == "active"),
         note=None if latest_note is None else (latest_note.date, latest_note.note or ""),
-        focus=focus_points(overview.flags, library, last, instrument),
+        focus=focus_points(overview.flags, library, last, instrument, reports),
         session_count=overview.session_count,
         repairs=overview.repairs,
+        gas_t=patient_t_score(overview.goals),
     )

@@ -15,6 +15,18 @@ GOAL_PROPOSERS = ("patient", "therapist", "joint")
 TASK_STATUSES = ("active", "completed", "dropped")
 ADHERENCE_LEVELS = ("done", "partly", "not-done")
 RATERS = ("patient", "therapist")
+# How care ended (`patient discharge --ending`); a discharge stored before schema 0009
+# has none and reads as UNKNOWN_ENDING.
+ENDINGS = ("mutual", "dropout", "referred", "moved", "other")
+UNKNOWN_ENDING = "unknown"
+
+
+def shown_ending(status: str, ending: str | None) -> str | None:
+    """How a patient's care ended, as shown and exported: None while in care, `unknown`
+    for a discharge recorded without one."""
+    if status != "discharged":
+        return None
+    return ending or UNKNOWN_ENDING
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,7 @@ class PatientRow:
     alerts: int = 0
     watch: int = 0
     clinician: str = ""
+    ending: str | None = None  # as stored: None in care, or for a discharge before 0009
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,11 @@ class PatientProfile:
     note: str | None
     discharged_on: date | None
     discharge_reason: str | None
+    ending: str | None = None  # as stored (see `shown_ending`)
+
+    @property
+    def shown_ending(self) -> str | None:
+        return shown_ending(self.status, self.ending)
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,7 @@ class GoalReviewRecord:
     date: date
     status: str
     note: str | None
+    gas: int | None = None  # the GAS level (-2..2) of a `goal review`; None: status only
 
 
 @dataclass(frozen=True)
@@ -81,7 +100,20 @@ class GoalRecord:
     status: str
     target: date | None
     created: date
-    reviews: tuple[GoalReviewRecord, ...] = ()
+    reviews: tuple[GoalReviewRecord, ...] = ()  # in date order
+    baseline: int = -1  # the GAS level where the patient started: -1 or -2
+    weight: float = 1.0  # the goal's weight in the GAS T-score
+
+    @property
+    def gas_history(self) -> tuple[GoalReviewRecord, ...]:
+        """The reviews that rated the goal on the GAS scale, oldest first."""
+        return tuple(r for r in self.reviews if r.gas is not None)
+
+    @property
+    def gas(self) -> int | None:
+        """The latest GAS level; None before the first GAS review."""
+        rated = self.gas_history
+        return rated[-1].gas if rated else None
 
 
 @dataclass(frozen=True)

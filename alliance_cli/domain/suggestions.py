@@ -74,6 +74,9 @@ _CONFRONTATION = (
     ),
     _s("Acknowledge what is valid in the criticism, including your part.", SAFRAN_MURAN),
 )
+_UNNOTICED = _s(
+    "They reported a rupture you did not notice: ask about it, without blame.", RECOGNISED
+)
 
 BUILTIN: dict[str, dict[str, tuple[Suggestion, ...]]] = {
     "rupture": {
@@ -86,13 +89,9 @@ BUILTIN: dict[str, dict[str, tuple[Suggestion, ...]]] = {
     },
     "reported-rupture": {ANY: _TOTAL, "withdrawal": _WITHDRAWAL, "confrontation": _CONFRONTATION},
     "unnoticed-rupture": {
-        ANY: (
-            _s(
-                "They reported a rupture you did not notice: ask about it, without blame.",
-                RECOGNISED,
-            ),
-            *_BOND[1:3],
-        )
+        ANY: (_UNNOTICED, *_BOND[1:3]),
+        "withdrawal": (_UNNOTICED, *_WITHDRAWAL),
+        "confrontation": (_UNNOTICED, *_CONFRONTATION),
     },
     "drop": {ANY: _TOTAL, "bond": _BOND, "goal": _GOAL, "task": _TASK},
     "low": {ANY: _TOTAL, "bond": _BOND, "goal": _GOAL, "task": _TASK},

@@ -28,6 +28,14 @@ from alliance_cli.errors import InvalidInput
 
 ADHERENCE = ("done", "partly", "not-done")
 WEEK = 7
+# How care ended (records.ENDINGS), then discharges recorded without it (before 0009).
+DISCHARGE_ENDINGS = ("mutual", "dropout", "referred", "moved", "other", "unknown")
+
+
+def ending_counts(endings: Iterable[str | None]) -> dict[str, int]:
+    """Discharges by how care ended, every ending a key (None counts as `unknown`)."""
+    counts = Counter(ending or "unknown" for ending in endings)
+    return {ending: counts.get(ending, 0) for ending in DISCHARGE_ENDINGS}
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,8 @@ class GoalEvent:
     date: date
     status: str
     note: str | None
+    gas: int | None = None  # the GAS level of a `goal review`; None for a status review
+    gas_before: int | None = None  # the goal's GAS level before this review (None: first)
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,8 @@ class Summary:
     # Alerts and watch flags raised before the period, still current at its end.
     still_open: tuple[Flag, ...] = ()
     repairs: tuple[RepairRecord, ...] = ()  # attempts in the period, judged at its end
+    # Patients discharged in the period, by how care ended (`ending_counts`).
+    discharged: dict[str, int] = field(default_factory=lambda: ending_counts(()))
 
     @property
     def alerts(self) -> int:

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import math
 import shutil
-import sys
 import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from types import ModuleType
 from typing import Any
 
+from alliance_cli.adapters.plotext_internals import import_plotext, unclipped
 from alliance_cli.render.safe_text import one_line
 
 # Smallest chart that still shows the title, a few rows of data and a wrapped legend.
@@ -296,30 +295,6 @@ def _number(value: float) -> str:
     return f"{value:.2f}".rstrip("0")
 
 
-# ------------------------------------------------------------------ plotext
-
-# plotext's package __init__ ends by building its interactive documentation browser
-# (`plotext.doc`, every docstring of the package: about 0.1 s, a third of its import).
-# A chart never reads it, so while plotext is first imported that module is a stand-in.
-_PLOTEXT_DOC_MODULE = "plotext._doc.doc"
-
-
-def _import_plotext() -> Any:
-    """plotext, imported without building its documentation browser (start-up budget)."""
-    if "plotext" in sys.modules:
-        return sys.modules["plotext"]
-    stand_in = ModuleType(_PLOTEXT_DOC_MODULE, "plotext.doc is not loaded by alliance")
-    stand_in.docs = None  # type: ignore[attr-defined]
-    sys.modules[_PLOTEXT_DOC_MODULE] = stand_in
-    try:
-        import plotext
-    finally:
-        # Whoever imports the real module later gets it, not the stand-in.
-        if sys.modules.get(_PLOTEXT_DOC_MODULE) is stand_in:
-            del sys.modules[_PLOTEXT_DOC_MODULE]
-    return plotext
-
-
 def _plot(
     spec: ChartSpec,
     series: list[tuple[_Style, list[tuple[int, float]]]],
@@ -330,20 +305,18 @@ def _plot(
 ) -> list[str]:
     """The frame, ticks and data drawn by plotext: exactly `height` rows of `width` cells."""
     with _LOCK:
-        plt: Any = _import_plotext()
+        plt: Any = import_plotext()
         fig: Any = plt.figure
-        limits = list(plt.terminal._limit)
         try:
-            fig.interactive(False)
-            fig.clear()
-            plt.terminal.limit(False, False)  # else plot_size is clipped to the terminal
-            fig.plot_size(width, height)
-            fig.theme("simple" if spec.color else "colorless")
-            _draw(plt, fig, spec, series, flagged, x_range, width, height)
-            text: str = fig.build().string(colorless=not spec.color)
+            with unclipped(plt):
+                fig.interactive(False)
+                fig.clear()
+                fig.plot_size(width, height)
+                fig.theme("simple" if spec.color else "colorless")
+                _draw(plt, fig, spec, series, flagged, x_range, width, height)
+                text: str = fig.build().string(colorless=not spec.color)
         finally:
             fig.clear()
-            plt.terminal.limit(*limits)
     return text.rstrip("\n").split("\n")
 
 

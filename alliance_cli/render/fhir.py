@@ -22,12 +22,20 @@ What goes in, and what never does:
   are neutral labels ("Item 1", or the dimension for direct-entry instruments such as
   `quick`), never questionnaire wording. Derived scores are read-only decimal items.
 - `QuestionnaireResponse` per rating set: the item values and the derived scores; who
-  rated (patient or therapist) is an extension. Session notes are left out.
-- `Goal` per goal: text, status, dates and review notes.
+  rated (patient or therapist) is an extension, and so is the rater's answer to the
+  rupture question (`session add --rupture`: none, withdrawal or confrontation; absent
+  when not asked): an extension, not an item, as an extra item would change each
+  instrument's Questionnaire, whose id is derived from its structure. Session notes are
+  left out.
+- `Goal` per goal: text, status, dates and review notes. A goal rated on the Goal
+  Attainment Scaling takes its `achievementStatus` from its latest level against its
+  baseline (below it worsening, at it no-change, above it but below 0 improving, 0 or
+  above achieved), gives that level as `outcomeCode` (the project's own code system,
+  codes -2..2), and its baseline and weight as extensions. A goal never rated keeps
+  the achievement of its status.
 
-Tasks and flags have no FHIR form here, nor have repair attempts or a rating set's
-rupture answer (`session add --rupture`): an extra item would change each instrument's
-Questionnaire, whose id is derived from its structure; JSON and CSV exports carry them.
+Tasks and flags have no FHIR form here, nor have repair attempts; JSON and CSV exports
+carry them.
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ from typing import Any
 from urllib.parse import quote
 
 from alliance_cli.domain.export import PatientExport
+from alliance_cli.domain.gas import LEVEL_WORDS, level_text
+from alliance_cli.domain.gas import achievement as gas_achievement
 from alliance_cli.domain.instruments import SCORES, Instrument
 from alliance_cli.domain.records import GoalRecord, PatientProfile, SessionRecord
 from alliance_cli.render.safe_text import fhir_text
@@ -48,9 +58,21 @@ from alliance_cli.render.safe_text import fhir_text
 BASE = "https://alliance-cli.example/fhir"
 PATIENT_CODE_SYSTEM = f"{BASE}/patient-code"
 RATER_EXTENSION = f"{BASE}/StructureDefinition/rater"
+# A rating set's rupture marker: none, or a Rupture Resolution Rating System marker type.
+RUPTURE_EXTENSION = f"{BASE}/StructureDefinition/rupture-marker"
 MIN_VALUE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/maxValue"
 GOAL_ACHIEVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+GAS_LEVEL_SYSTEM = f"{BASE}/CodeSystem/gas-level"
+GAS_BASELINE_EXTENSION = f"{BASE}/StructureDefinition/gas-baseline"
+GAS_WEIGHT_EXTENSION = f"{BASE}/StructureDefinition/gas-weight"
+# goal-achievement code of a GAS level (domain/gas.py `achievement`) -> its display
+GAS_ACHIEVEMENT_DISPLAY: Mapping[str, str] = {
+    "worsening": "Worsening",
+    "no-change": "No Change",
+    "improving": "Improving",
+    "achieved": "Achieved",
+}
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, BASE)
 
@@ -213,9 +235,12 @@ def questionnaire_response(
         score = _score_value(session, name)
         if score is not None:
             items.append({"linkId": _score_link_id(name), "answer": [{"valueDecimal": score}]})
+    extensions = [{"url": RATER_EXTENSION, "valueCode": session.rater}]
+    if session.rupture is not None:
+        extensions.append({"url": RUPTURE_EXTENSION, "valueCode": session.rupture})
     response: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
-        "extension": [{"url": RATER_EXTENSION, "valueCode": session.rater}],
+        "extension": extensions,
         "questionnaire": questionnaire_url(instrument),
         "status": "completed",
         "subject": _reference(patient_url),
@@ -233,8 +258,17 @@ def goal(record: GoalRecord, patient_url: str) -> dict[str, Any]:
         lifecycle, achievement, display = GOAL_STATUS_MAP[record.status]
     except KeyError:
         raise ValueError(f"goal {record.id}: unknown status {record.status!r}") from None
-    resource: dict[str, Any] = {
-        "resourceType": "Goal",
+    level = record.gas
+    if level is not None:
+        achievement = gas_achievement(level, record.baseline)
+        display = GAS_ACHIEVEMENT_DISPLAY[achievement]
+    resource: dict[str, Any] = {"resourceType": "Goal"}
+    if level is not None:
+        resource["extension"] = [
+            {"url": GAS_BASELINE_EXTENSION, "valueInteger": record.baseline},
+            {"url": GAS_WEIGHT_EXTENSION, "valueDecimal": record.weight},
+        ]
+    resource |= {
         "lifecycleStatus": lifecycle,
         "achievementStatus": {
             "coding": [{"system": GOAL_ACHIEVEMENT_SYSTEM, "code": achievement, "display": display}]
@@ -254,6 +288,19 @@ def goal(record: GoalRecord, patient_url: str) -> dict[str, Any]:
     ]
     if notes:
         resource["note"] = notes
+    if level is not None:
+        resource["outcomeCode"] = [
+            {
+                "coding": [
+                    {
+                        "system": GAS_LEVEL_SYSTEM,
+                        "code": level_text(level),
+                        "display": LEVEL_WORDS[level],
+                    }
+                ],
+                "text": f"GAS {level_text(level)} ({LEVEL_WORDS[level]})",
+            }
+        ]
     return resource
 
 

@@ -11,7 +11,13 @@ from datetime import date
 from typing import Any
 
 from alliance_cli.domain.flags import Flag
-from alliance_cli.domain.records import GoalRecord, PatientRow, SessionRecord, TaskRecord
+from alliance_cli.domain.records import (
+    GoalRecord,
+    PatientRow,
+    SessionRecord,
+    TaskRecord,
+    shown_ending,
+)
 from alliance_cli.render.safe_text import escape_reversibly, unescape
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -30,6 +36,7 @@ PATIENT_KEYS = (
     "alerts",
     "watch",
     "clinician",
+    "ending",
 )
 PATIENT_CSV_KEYS = (
     *PATIENT_KEYS[:7],
@@ -42,6 +49,7 @@ PATIENT_CSV_KEYS = (
     "alerts",
     "watch",
     "clinician",
+    "ending",
 )
 SESSION_KEYS = (
     "id",
@@ -58,7 +66,20 @@ SESSION_KEYS = (
     "rupture",
     "note",
 )
-GOAL_KEYS = ("id", "patient", "text", "proposed_by", "status", "target", "created", "reviews")
+GOAL_KEYS = (
+    "id",
+    "patient",
+    "text",
+    "proposed_by",
+    "status",
+    "target",
+    "created",
+    "reviews",
+    "gas",  # the latest GAS level, or null
+    "baseline",
+    "weight",
+    "gas_history",  # each GAS review: date, gas, note
+)
 TASK_KEYS = (
     "id",
     "patient",
@@ -72,7 +93,16 @@ TASK_KEYS = (
 )
 
 
-FLAG_KEYS = ("patient", "kind", "severity", "dimension", "date", "message", "direction")
+FLAG_KEYS = (
+    "patient",
+    "kind",
+    "severity",
+    "dimension",
+    "date",
+    "message",
+    "direction",
+    "marker",  # a reported rupture's: withdrawal or confrontation; null for other flags
+)
 
 
 def _plain(value: Any) -> Any:
@@ -85,6 +115,7 @@ def _plain(value: Any) -> Any:
 
 def patient_dict(row: PatientRow) -> dict[str, Any]:
     data = {key: _plain(getattr(row, key)) for key in PATIENT_KEYS if key != "latest"}
+    data["ending"] = shown_ending(row.status, row.ending)
     data["latest"] = (
         None
         if row.latest is None
@@ -117,12 +148,19 @@ def flag_dict(flag: Flag, keys: tuple[str, ...] = FLAG_KEYS) -> dict[str, Any]:
     return {key: _plain(getattr(flag, key)) for key in keys}
 
 
+GOAL_LISTS = ("reviews", "gas_history")
+
+
 def goal_dict(record: GoalRecord) -> dict[str, Any]:
-    data = {key: _plain(getattr(record, key)) for key in GOAL_KEYS if key != "reviews"}
+    data = {key: _plain(getattr(record, key)) for key in GOAL_KEYS if key not in GOAL_LISTS}
     data["reviews"] = [
-        {"date": r.date.isoformat(), "status": r.status, "note": r.note} for r in record.reviews
+        {"date": r.date.isoformat(), "status": r.status, "note": r.note, "gas": r.gas}
+        for r in record.reviews
     ]
-    return data
+    data["gas_history"] = [
+        {"date": r.date.isoformat(), "gas": r.gas, "note": r.note} for r in record.gas_history
+    ]
+    return {key: data[key] for key in GOAL_KEYS}
 
 
 def task_dict(record: TaskRecord) -> dict[str, Any]:

@@ -13,7 +13,11 @@ from alliance_cli import __version__
 from alliance_cli.domain.export import PatientExport
 
 EXPORT_FORMAT = "alliance-export"
-EXPORT_SCHEMA_VERSION = 1
+# 2: goals' GAS `baseline` and `weight`, each review's `gas`, the patient's `ending`.
+# Version 1 files (without them) still import: their goals get the defaults, their
+# discharges read `unknown`.
+EXPORT_SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 
 def _day(value: Any) -> Any:
@@ -36,6 +40,7 @@ def patient_document(export: PatientExport) -> dict[str, Any]:
         "note": p.note,
         "discharged_on": _day(p.discharged_on),
         "discharge_reason": p.discharge_reason,
+        "ending": p.shown_ending,
         "goals": [
             {
                 "id": position[g.id],
@@ -44,8 +49,11 @@ def patient_document(export: PatientExport) -> dict[str, Any]:
                 "status": g.status,
                 "target": _day(g.target),
                 "created": _day(g.created),
+                "baseline": g.baseline,
+                "weight": g.weight,
                 "reviews": [
-                    {"date": _day(r.date), "status": r.status, "note": r.note} for r in g.reviews
+                    {"date": _day(r.date), "status": r.status, "note": r.note, "gas": r.gas}
+                    for r in g.reviews
                 ],
             }
             for g in export.goals

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from alliance_cli.domain.flag_groups import FlagEvent, group_by_event
 from alliance_cli.domain.flags import Flag
+from alliance_cli.domain.gas import DEFAULT_WEIGHT, level_text
 from alliance_cli.domain.instruments import DIMENSIONS
 from alliance_cli.domain.records import (
     GoalRecord,
@@ -147,20 +148,32 @@ def flag_layouts(
 
 
 def session_layouts(records: Sequence[SessionRecord]) -> list[Layout]:
-    def fields(instrument: str) -> list[Field[SessionRecord]]:
+    """A `rupture` column (the rater's marker) once any set answered the question; then,
+    for a narrow terminal, no instrument column when every set used the same one."""
+    rupture: list[Field[SessionRecord]] = [(Column("rupture"), lambda r: r.rupture or "")]
+    rupture = rupture if _any(records, rupture[0][1]) else []
+
+    def fields(instrument: str | None) -> list[Field[SessionRecord]]:
+        named: list[Field[SessionRecord]] = (
+            [] if instrument is None else [(Column(instrument), lambda r: r.instrument)]
+        )
         return [
             (Column("id", numeric=True), lambda r: str(r.id)),
             (Column("date"), lambda r: fmt_date(r.date)),
             (Column("rater"), lambda r: r.rater),
-            (Column(instrument), lambda r: r.instrument),
+            *named,
             *[
                 (Column(n, numeric=True), lambda r, n=n: fmt_score(getattr(r, n)))
                 for n in DIMENSIONS
             ],
+            *rupture,
             (Column("note", wrap=True), lambda r: r.note or ""),
         ]
 
-    return [build(fields("instrument"), records), build(fields("instr."), records)]
+    found = [build(fields("instrument"), records), build(fields("instr."), records)]
+    if rupture and len({r.instrument for r in records}) == 1:
+        found.append(build(fields(None), records))
+    return found
 
 
 def goal_review(goal: GoalRecord) -> str:
@@ -169,7 +182,15 @@ def goal_review(goal: GoalRecord) -> str:
         return ""
     last = goal.reviews[-1]
     note = f": {last.note}" if last.note else ""
-    return f"{last.date.isoformat()} {last.status}{note}"
+    what = last.status if last.gas is None else f"GAS {level_text(last.gas)}"
+    return f"{last.date.isoformat()} {what}{note}"
+
+
+def goal_gas(goal: GoalRecord) -> str:
+    """The latest GAS level against the baseline: `+1 (from -1)`; empty before any."""
+    if goal.gas is None:
+        return ""
+    return f"{level_text(goal.gas)} (from {level_text(goal.baseline)})"
 
 
 def goal_layouts(records: Sequence[GoalRecord]) -> list[Layout]:
@@ -185,8 +206,17 @@ def goal_layouts(records: Sequence[GoalRecord]) -> list[Layout]:
     created: Field[GoalRecord] = (Column("created"), lambda g: fmt_date(g.created))
     review: list[Field[GoalRecord]] = [(Column("last review", wrap=True), goal_review)]
     review = review if _any(records, goal_review) else []
+    gas: list[Field[GoalRecord]] = [(Column("GAS"), goal_gas)]
+    gas = gas if _any(records, goal_gas) else []
+    weighed: list[Field[GoalRecord]] = [(Column("weight", numeric=True), _weight)]
+    weighed = weighed if any(g.weight != DEFAULT_WEIGHT for g in records) else []
+    head = [*head, *gas, *weighed]
     steps = [[*head, *target, created, *review], [*head, *target, *review], [*head, *review]]
     return [build(step, records) for step in steps]
+
+
+def _weight(goal: GoalRecord) -> str:
+    return f"{goal.weight:g}"
 
 
 def task_reviews(task: TaskRecord) -> str:

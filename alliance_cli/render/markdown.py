@@ -17,8 +17,17 @@ from collections.abc import Iterable, Sequence
 
 from alliance_cli.domain.export import PatientExport
 from alliance_cli.domain.flags import Flag
+from alliance_cli.domain.gas import (
+    PLAIN_LEVELS,
+    level_text,
+    patient_t_score,
+    rated_goals,
+    reached,
+    shown_t,
+)
 from alliance_cli.domain.instruments import DIMENSIONS, Instrument
-from alliance_cli.domain.records import GoalRecord, SessionRecord
+from alliance_cli.domain.records import GoalRecord, GoalReviewRecord, SessionRecord
+from alliance_cli.domain.words import plural
 from alliance_cli.render.mermaid import Line, legend, xychart
 from alliance_cli.render.repairs import repairs_markdown
 from alliance_cli.render.safe_text import escape_markdown, printable
@@ -129,7 +138,8 @@ def _trend(export: PatientExport, chart: str | None, mermaid: bool, *, patient: 
 def _profile(export: PatientExport) -> str:
     p = export.profile
     reason = escape_markdown(p.discharge_reason or "")
-    discharge = " ".join(filter(None, [fmt_date(p.discharged_on), reason])) or _MISSING
+    ending = f"({p.shown_ending})" if p.shown_ending else ""
+    discharge = " ".join(filter(None, [fmt_date(p.discharged_on), ending, reason])) or _MISSING
     fields = [
         ("Code", _text(p.code)),
         ("Name", _text(p.name)),
@@ -147,21 +157,36 @@ def _profile(export: PatientExport) -> str:
 
 
 def _goals(goals: Sequence[GoalRecord]) -> list[str]:
+    """The goals table and their reviews; once a goal is rated on the Goal Attainment
+    Scale, its GAS columns (level, baseline, weight) and the T-score too."""
     if not goals:
         return ["No goals recorded."]
+    scaled = any(g.gas_history for g in goals)
+    header = ("id", "goal", "proposed by", "status", "target")
     rows = [
         (str(g.id), _text(g.text), _text(g.proposed_by), _text(g.status), fmt_date(g.target))
+        + ((_level(g.gas), level_text(g.baseline), f"{g.weight:g}") if scaled else ())
         for g in goals
     ]
-    blocks = [_table(("id", "goal", "proposed by", "status", "target"), rows)]
+    blocks = [_table(header + (("GAS", "baseline", "weight") if scaled else ()), rows)]
+    score = patient_t_score(goals)
+    if score is not None:
+        rated = plural(len(rated_goals(goals)), "goal")
+        blocks.append(f"GAS T-score: {shown_t(score):.1f} over {rated} (50 = as expected).")
     reviews = [
         (str(g.id), fmt_date(r.date), _text(r.status), escape_markdown(r.note or ""))
+        + ((_level(r.gas),) if scaled else ())
         for g in goals
         for r in g.reviews
     ]
     if reviews:
-        blocks += ["### Goal reviews", _table(("goal", "date", "status", "note"), reviews)]
+        review_header = ("goal", "date", "status", "note") + (("GAS",) if scaled else ())
+        blocks += ["### Goal reviews", _table(review_header, reviews)]
     return blocks
+
+
+def _level(level: int | None) -> str:
+    return "" if level is None else level_text(level)
 
 
 def _tasks(export: PatientExport) -> str:
@@ -182,15 +207,29 @@ def _tasks(export: PatientExport) -> str:
 
 
 def _sessions(sessions: Sequence[SessionRecord]) -> str:
+    """The rating sets; a `rupture` column (the rater's marker, empty when not asked) once
+    any set answered the rupture question."""
     if not sessions:
         return "No sessions recorded."
-    header = ("date", "rater", "instrument", "bond", "goal", "task", "total", "note")
+    asked = any(s.rupture is not None for s in sessions)
+    header = (
+        "date",
+        "rater",
+        "instrument",
+        "bond",
+        "goal",
+        "task",
+        "total",
+        *(("rupture",) if asked else ()),
+        "note",
+    )
     rows = [
         (
             fmt_date(s.date),
             _text(s.rater),
             _text(s.instrument),
             *(fmt_score(getattr(s, name)) for name in ("bond", "goal", "task", "total")),
+            *((escape_markdown(s.rupture or ""),) if asked else ()),
             escape_markdown(s.note or ""),
         )
         for s in sessions
@@ -270,20 +309,34 @@ def _plain(kind: str, value: str) -> str:
     return escape_markdown(_PLAIN[kind].get(value, value))
 
 
-def _your_goals(export: PatientExport) -> str:
+def _check_in(review: GoalReviewRecord) -> str:
+    """A review in the handout's words: the status, or how far the goal was reached."""
+    if review.gas is not None:
+        return f"{fmt_date(review.date)}: {escape_markdown(PLAIN_LEVELS[review.gas])}"
+    return f"{fmt_date(review.date)}: {_plain('goal', review.status)}"
+
+
+def _your_goals(export: PatientExport) -> list[str]:
     if not export.goals:
-        return "We have not written down any goals yet."
+        return ["We have not written down any goals yet."]
     rows = [
         (
             escape_markdown(g.text),
             _plain("proposer", g.proposed_by),
             _plain("goal", g.status),
             fmt_date(g.target),
-            "; ".join(f"{fmt_date(r.date)}: {_plain('goal', r.status)}" for r in g.reviews),
+            "; ".join(_check_in(r) for r in g.reviews),
         )
         for g in export.goals
     ]
-    return _table(("goal", "whose idea", "how it is going", "hoped for by", "check-ins"), rows)
+    table = _table(("goal", "whose idea", "how it is going", "hoped for by", "check-ins"), rows)
+    rated = rated_goals(export.goals)
+    if not rated:
+        return [table]
+    hoped = sum(reached(goal.level) for goal in rated)
+    goals = "goal" if len(rated) == 1 else "goals"
+    said = f"{hoped} of {len(rated)} {goals} reached as hoped at the last check-in."
+    return [said, table]
 
 
 def _what_we_try(export: PatientExport) -> str:
@@ -374,7 +427,7 @@ def _patient_version(export: PatientExport, chart: str | None, mermaid: bool) ->
         f"Prepared on {export.generated.isoformat()}: the goals we set, what we agreed to try "
         "and how you rated our sessions.",
         "## Your goals",
-        _your_goals(export),
+        *_your_goals(export),
         "## What we agreed to try",
         _what_we_try(export),
         "## How the sessions felt",

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from alliance_cli.domain.gas import level_text, shown_t
 from alliance_cli.domain.prep import Brief, FocusPoint, LastRating, Waiting
 from alliance_cli.domain.records import GoalRecord, TaskRecord
 from alliance_cli.domain.repairs import RepairRecord
@@ -64,9 +65,16 @@ def _repair_line(repair: RepairRecord) -> str:
 
 def _goal_line(goal: GoalRecord) -> str:
     latest = goal.reviews[-1] if goal.reviews else None
-    reviewed = f"; reviewed {fmt_date(latest.date)}: {latest.status}" if latest else ""
+    said = "" if latest is None else latest.status
+    if latest is not None and latest.gas is not None:
+        said = f"GAS {level_text(latest.gas)}"
+    reviewed = f"; reviewed {fmt_date(latest.date)}: {said}" if latest else ""
     target = f", target {fmt_date(goal.target)}" if goal.target else ""
     return f"#{goal.id} {one_line(goal.text)}{target}{reviewed}"
+
+
+def _gas_line(score: float) -> str:
+    return f"T-score {shown_t(score):.1f} (50 = goals reached as expected)"
 
 
 def _task_line(task: TaskRecord) -> str:
@@ -103,6 +111,8 @@ def brief_lines(brief: Brief, width: int = 80) -> list[str]:
     if brief.repairs:  # the latest attempt and how it went so far
         section("Repair", [_repair_line(brief.repairs[-1])])
     section("Goals", [_goal_line(g) for g in brief.goals], "no active goals")
+    if brief.gas_t is not None:
+        section("GAS", [_gas_line(brief.gas_t)])
     section("Tasks", [_task_line(t) for t in brief.tasks], "no open tasks")
     if brief.note is not None:
         section("Note", [f"{fmt_date(brief.note[0])}: {one_line(brief.note[1])}"])
@@ -155,6 +165,7 @@ def brief_dict(brief: Brief) -> dict[str, Any]:
             }
             for f in brief.focus
         ],
+        "gas_t": None if brief.gas_t is None else shown_t(brief.gas_t),
     }
 
 
@@ -172,6 +183,8 @@ def _markdown(brief: Brief) -> list[str]:
     ]
     lines += ["", "## Goals", ""]
     lines += [f"- {md(_goal_line(g))}" for g in brief.goals] or ["- no active goals"]
+    if brief.gas_t is not None:
+        lines += ["", f"**GAS:** {md(_gas_line(brief.gas_t))}"]
     lines += ["", "## Tasks", ""]
     lines += [f"- {md(_task_line(t))}" for t in brief.tasks] or ["- no open tasks"]
     if brief.note is not None:

@@ -26,7 +26,7 @@ PER_EVENT = 3  # suggestions shown per event in text; JSON and CSV give every on
 
 
 def _for(flag: Flag, library: Library) -> tuple[Suggestion, ...]:
-    return suggestions_for(library, flag.kind, flag.dimension)
+    return suggestions_for(library, flag.kind, flag.dimension, flag.marker)
 
 
 def _interleaved(lists: Sequence[Sequence[Suggestion]]) -> list[Suggestion]:

@@ -7,9 +7,10 @@ from typing import Any
 
 from alliance_cli.domain.flag_groups import FlagEvent, group_by_event
 from alliance_cli.domain.flags import Flag
+from alliance_cli.domain.gas import level_text
 from alliance_cli.domain.instruments import SCORES
 from alliance_cli.domain.repairs import outcome_counts
-from alliance_cli.domain.summary import Summary
+from alliance_cli.domain.summary import GoalEvent, Summary
 from alliance_cli.domain.words import plural
 from alliance_cli.render.formats import flag_dict, to_json
 from alliance_cli.render.repairs import repair_dict
@@ -72,9 +73,12 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
                 "date": g.date.isoformat(),
                 "status": g.status,
                 "note": g.note,
+                "gas": g.gas,
+                "gas_before": g.gas_before,
             }
             for g in summary.goal_events
         ],
+        "discharged": summary.discharged,
         "task_adherence": {
             "reviews": summary.adherence,
             "share": {k: round(v, 3) for k, v in summary.adherence_share().items()},
@@ -89,6 +93,21 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
             "list": [repair_dict(r) for r in summary.repairs],
         },
     }
+
+
+def discharged_line(summary: Summary) -> str | None:
+    """`Discharged: 2 mutual, 1 dropout`; None when no one was discharged in the period."""
+    parts = [f"{count} {ending}" for ending, count in summary.discharged.items() if count]
+    return f"Discharged: {', '.join(parts)}" if parts else None
+
+
+def _goal_event_word(event: GoalEvent) -> str:
+    """`achieved`, `GAS +1` (a first rating), `GAS -1 -> +1` (a change)."""
+    if event.gas is None:
+        return event.status
+    if event.gas_before is None:
+        return f"GAS {level_text(event.gas)}"
+    return f"GAS {level_text(event.gas_before)} -> {level_text(event.gas)}"
 
 
 def _repairs_line(summary: Summary) -> list[_Paragraph]:
@@ -185,6 +204,7 @@ def summary_text(summary: Summary, width: int = DEFAULT_WIDTH) -> str:
             f"patients seen: {len(summary.patients)}"
         ),
         _head(_alerts_line(summary)),
+        *[_head(line) for line in [discharged_line(summary)] if line],
         _head(""),
         *_clinician_text(summary),
         _head("Flags raised (alerts first):" if summary.flags else "Flags raised: none"),
@@ -213,7 +233,8 @@ def summary_text(summary: Summary, width: int = DEFAULT_WIDTH) -> str:
         ),
         *(
             _item(
-                f"{one_line(g.patient)} {g.date.isoformat()} {g.status}: {one_line(g.goal)}"
+                f"{one_line(g.patient)} {g.date.isoformat()} "
+                f"{_goal_event_word(g)}: {one_line(g.goal)}"
                 + (f" ({one_line(g.note)})" if g.note else "")
             )
             for g in summary.goal_events
@@ -299,6 +320,7 @@ def summary_markdown(summary: Summary) -> str:
         f"- Sessions held: {summary.sessions_held} ({plural(summary.rating_sets, 'rating set')})",
         f"- Patients seen: {len(summary.patients)}",
         f"- {_alerts_line(summary)}",
+        *[f"- {line}" for line in [discharged_line(summary)] if line],
         "",
         *(
             [
@@ -338,8 +360,8 @@ def summary_markdown(summary: Summary) -> str:
     ] or ["None."]
     out += ["", "## Goals achieved or reviewed", ""]
     out += [
-        f"- {esc(g.patient)}, {g.date.isoformat()}, {g.status}: {esc(g.goal)}"
-        + (f" ({esc(g.note)})" if g.note else "")
+        f"- {esc(g.patient)}, {g.date.isoformat()}, {_goal_event_word(g)}: "
+        f"{esc(g.goal)}" + (f" ({esc(g.note)})" if g.note else "")
         for g in summary.goal_events
     ] or ["None."]
     out += [

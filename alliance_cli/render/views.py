@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Sequence
 
 from alliance_cli.domain.flags import Flag
+from alliance_cli.domain.gas import level_text, patient_t_score, rated_goals, shown_t
 from alliance_cli.domain.instruments import DIMENSIONS
 from alliance_cli.domain.records import (
     DatabaseInfo,
@@ -74,10 +75,20 @@ def goals(records: Sequence[GoalRecord], fmt: str, *, title: str | None = None) 
     if fmt == JSON:
         print_json([goal_dict(r) for r in records])
     elif fmt == CSV:
-        rows = [{**goal_dict(r), "reviews": layouts.goal_review(r)} for r in records]
+        rows = [
+            {**goal_dict(r), "reviews": layouts.goal_review(r), "gas_history": _gas_cell(r)}
+            for r in records
+        ]
         print_csv(GOAL_KEYS, rows)
     else:
         _show(layouts.goal_layouts(records), title)
+
+
+def _gas_cell(goal: GoalRecord) -> str:
+    """A goal's GAS reviews in one CSV cell: `2026-11-03 -1; 2026-11-24 +1`."""
+    return "; ".join(
+        f"{r.date.isoformat()} {level_text(r.gas)}" for r in goal.gas_history if r.gas is not None
+    )
 
 
 def tasks(records: Sequence[TaskRecord], fmt: str, *, title: str | None = None) -> None:
@@ -140,6 +151,7 @@ def _profile_lines(p: PatientProfile, session_count: int) -> list[tuple[str, str
     ]
     if p.status == "discharged":
         lines.append(("discharged", fmt_date(p.discharged_on)))
+        lines.append(("ending", p.shown_ending or ""))
         lines.append(("reason", p.discharge_reason or ""))
     return lines
 
@@ -158,6 +170,7 @@ def profile_dict(p: PatientProfile) -> dict[str, object]:
         "note": p.note,
         "discharged_on": fmt_date(p.discharged_on) or None,
         "discharge_reason": p.discharge_reason,
+        "ending": p.shown_ending,
     }
 
 
@@ -196,6 +209,7 @@ def _key_values(lines: Sequence[tuple[str, str]], *, fold: bool = True) -> None:
 
 def overview(view: PatientOverview, fmt: str, *, chart: str | None = None) -> None:
     """The patient's dashboard (JSON: the same data, without the chart)."""
+    gas_t = patient_t_score(view.goals)
     if fmt == JSON:
         print_json(
             {
@@ -206,10 +220,15 @@ def overview(view: PatientOverview, fmt: str, *, chart: str | None = None) -> No
                 "recent_sessions": [session_dict(s) for s in view.sessions],
                 "flags": [flag_dict(f) for f in view.flags],
                 "repairs": [repair_dict(r) for r in view.repairs],
+                "gas_t": None if gas_t is None else shown_t(gas_t),
             }
         )
         return
-    _key_values(_profile_lines(view.profile, view.session_count))
+    lines = _profile_lines(view.profile, view.session_count)
+    if gas_t is not None:
+        rated = plural(len(rated_goals(view.goals)), "goal")
+        lines.insert(6, ("GAS T-score", f"{shown_t(gas_t):.1f} over {rated} (50 = as expected)"))
+    _key_values(lines)
     out()
     if view.flags:
         flag_table(view.flags, TABLE, title="Needs attention", patient=False)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from alliance_cli.clinician import caseload_condition
 from alliance_cli.domain.flags import History, Rating, in_care, rows_up_to
 from alliance_cli.store.queries import clinician_of
 
@@ -37,7 +38,8 @@ SOME_SERIES_SQL = (
 )
 PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # DB-API paramstyles
 PATIENTS_SQL = (
-    "SELECT id, code, name, status, since, instrument, clinician, discharged_on FROM patient"
+    "SELECT id, code, name, status, since, instrument, clinician, discharged_on, ending "
+    "FROM patient"
 )
 # The few rating sets that answered the rupture question (a partial index, schema 0008).
 REPORTS_SQL = (
@@ -59,6 +61,7 @@ class PatientMeta:
     instrument: str
     clinician: str
     discharged_on: date | None = None
+    ending: str | None = None  # how care ended, as stored (schema 0009)
 
 
 def _day(value: Any) -> date:
@@ -112,7 +115,7 @@ def _series(
         conditions.append(f"(p.status = 'active' OR p.discharged_on > {mark})")
         parameters.append(_sql_day(session, as_of))
     if clinician is not None and mark is not None:
-        conditions.append(f"p.clinician = {mark}")
+        conditions.append(caseload_condition(mark, table="p"))
         parameters.append(clinician)
     if not conditions:
         return _cursor(session, SERIES_SQL)
@@ -123,9 +126,17 @@ def _series(
 def patients(session: Session) -> dict[int, PatientMeta]:
     return {
         pid: PatientMeta(
-            pid, code, name, status, _maybe_day(since), instrument, clinician, _maybe_day(left)
+            pid,
+            code,
+            name,
+            status,
+            _maybe_day(since),
+            instrument,
+            clinician,
+            _maybe_day(left),
+            ending,
         )
-        for pid, code, name, status, since, instrument, clinician, left in _cursor(
+        for pid, code, name, status, since, instrument, clinician, left, ending in _cursor(
             session, PATIENTS_SQL
         ).fetchall()
     }

@@ -31,6 +31,7 @@ def patient_profile(patient: Patient) -> PatientProfile:
         note=patient.note,
         discharged_on=patient.discharged_on,
         discharge_reason=patient.discharge_reason,
+        ending=patient.ending,
     )
 
 
@@ -45,10 +46,12 @@ def goal_record(goal: Goal, code: str, reviews: Sequence[GoalReview] = ()) -> Go
         target=goal.target,
         created=goal.created,
         reviews=tuple(
-            GoalReviewRecord(date=r.date, status=r.status, note=r.note)
+            GoalReviewRecord(date=r.date, status=r.status, note=r.note, gas=r.gas)
             for r in sorted(reviews, key=lambda r: (r.date, r.id or 0))
             if r.goal_id == goal.id
         ),
+        baseline=int(goal.baseline),
+        weight=float(goal.weight),
     )
 
 

@@ -1,8 +1,12 @@
 """`alliance demo`: a synthetic caseload in a separate database, never the real one.
 
-Six invented patients over twelve weekly sessions show what the tool is for: a stable
-alliance, a clear decline, a rupture that is repaired, a patient-therapist discrepancy,
-a patient who stopped coming, and a physiotherapy patient whose alliance grows.
+Seven invented patients over twelve weekly sessions show what the tool is for: a stable
+alliance, a clear decline, a rupture with a repair attempt that worked, a
+patient-therapist discrepancy, a patient who stopped coming, a physiotherapy patient
+whose alliance grows, and a rupture the patient reported that the therapist missed.
+Twelve more were discharged over the past year, each with how care ended and its goals
+rated on Goal Attainment Scaling, so `alliance outcomes` has something to say: those
+who started with a weaker alliance dropped out more and reached their goals less.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from sqlalchemy import exc, inspect
 from sqlmodel import Session, func, select
 
 from alliance_cli import clock
+from alliance_cli.domain.flags import current_flags
 from alliance_cli.domain.instruments import quick_scores
+from alliance_cli.domain.repairs import flag_to_answer
+from alliance_cli.domain.rules import default_rules
 from alliance_cli.errors import AllianceError, Conflict, StorageError
 from alliance_cli.paths import (
     DatabaseLocation,
@@ -26,10 +33,19 @@ from alliance_cli.paths import (
     remove_temp,
     sqlite_url,
 )
+from alliance_cli.services.history import load_history
 from alliance_cli.store import cipher
 from alliance_cli.store.audit import AuditEntry
 from alliance_cli.store.engine import Database, open_database
-from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
+from alliance_cli.store.models import (
+    Goal,
+    GoalReview,
+    Patient,
+    Repair,
+    SessionRating,
+    Task,
+    TaskReview,
+)
 from alliance_cli.store.queries import clinician_of
 
 WEEKS = 12
@@ -45,6 +61,11 @@ class DemoPatient:
     notes: dict[int, str] = field(default_factory=dict)
     goals: list[tuple[str, str, str]] = field(default_factory=list)  # text, by, final status
     tasks: list[tuple[str, int | None, list[str]]] = field(default_factory=list)
+    # The rupture question (`session add --rupture`): asked in every session when True,
+    # the answer `none` unless given here by (rater, week).
+    asks_rupture: bool = False
+    ruptures: dict[tuple[str, int], str] = field(default_factory=dict)
+    repairs: list[tuple[int, str, str]] = field(default_factory=list)  # week, strategy, note
 
 
 def _series(
@@ -116,6 +137,7 @@ def _caseload() -> list[DemoPatient]:
                 5: "rupture: confrontation about homework load",
                 6: "talked the rupture through, agreed a lighter plan",
             },
+            repairs=[(5, "explore", "invited the complaint, owned the heavy homework plan")],
             goals=[("Name feelings before conflicts escalate", "joint", "active")],
             tasks=[("Conflict log, twice a week", 1, ["not-done", "partly", "done"])],
         ),
@@ -156,7 +178,104 @@ def _caseload() -> list[DemoPatient]:
             goals=[("Run 5 km without pain", "joint", "active")],
             tasks=[("Hip exercises, 3x a week", 1, ["partly", "done", "done", "done"])],
         ),
+        DemoPatient(
+            code="D07",
+            profile={
+                "expectations": "cope with grief after a parent's death",
+                "beliefs": "should be over it by now",
+                "emotional_state": "sad, very polite",
+                "social_context": "works full time, sister abroad",
+            },
+            ratings=[*_series((8.0, 8.0, 7.5), (8.5, 8.0, 8.0))[:-1], (7.5, 7.5, 7.5)],
+            therapist_ratings=_series((7.5, 7.5, 7.5), (8.5, 8.0, 8.0)),
+            notes={11: "good session, planned the anniversary visit"},
+            goals=[("Talk about the loss with a friend", "joint", "active")],
+            tasks=[("Write a letter to the parent, not to send", 1, ["done", "done"])],
+            asks_rupture=True,
+            ruptures={("patient", 11): "withdrawal"},
+        ),
     ]
+
+
+@dataclass(frozen=True)
+class PastPatient:
+    """A discharged demo patient: weekly sessions from `start` to `end` (quick), care
+    ended `ago` weeks before today, two goals rated on GAS at discharge."""
+
+    code: str
+    weeks: int
+    ago: int
+    start: Triple
+    end: Triple
+    ending: str
+    gas: tuple[int, int]
+    dip: int | None = None  # a rupture: this week falls 2 points on each dimension
+    dip_weeks: int = 1  # ... for this many weeks (past the end: never repaired)
+
+
+PAST = (
+    PastPatient("D08", 10, 30, (8.5, 8.5, 8.0), (9.0, 9.0, 8.5), "mutual", (1, 0)),
+    PastPatient("D09", 8, 26, (8.0, 7.5, 7.5), (8.5, 8.5, 8.0), "mutual", (0, 0)),
+    PastPatient("D10", 3, 40, (5.0, 4.5, 4.5), (4.5, 4.0, 4.0), "dropout", (-1, -1)),
+    PastPatient("D11", 9, 20, (7.0, 7.0, 6.5), (8.5, 8.0, 8.0), "mutual", (1, 1)),
+    PastPatient("D12", 4, 35, (6.0, 5.5, 5.0), (5.5, 5.0, 5.0), "dropout", (-1, -2)),
+    PastPatient("D13", 12, 44, (7.5, 7.5, 7.0), (8.0, 8.0, 8.0), "mutual", (0, 1), dip=6),
+    PastPatient(
+        "D14", 6, 16, (6.5, 6.5, 6.0), (6.0, 6.0, 5.5), "dropout", (-1, -1), dip=4, dip_weeks=9
+    ),
+    PastPatient("D15", 8, 24, (7.5, 7.0, 7.0), (8.0, 7.5, 7.5), "referred", (0, -1)),
+    PastPatient("D16", 7, 12, (8.0, 8.0, 8.0), (8.5, 8.5, 8.5), "moved", (0, 0)),
+    PastPatient("D17", 10, 50, (6.5, 6.0, 6.0), (8.0, 7.5, 7.5), "mutual", (0, 1)),
+    PastPatient("D18", 11, 8, (9.0, 8.5, 8.5), (9.0, 9.0, 9.0), "mutual", (2, 1)),
+    PastPatient("D19", 5, 30, (5.5, 5.5, 5.0), (6.0, 6.0, 5.5), "other", (-1, 0)),
+)
+PAST_GOALS = ("Agreed goal 1", "Agreed goal 2")
+
+
+def _past_ratings(past: PastPatient) -> list[Triple]:
+    rows = [r for r in _series(past.start, past.end, past.weeks) if r is not None]
+    if past.dip is not None:
+        for week in range(past.dip, min(past.dip + past.dip_weeks, len(rows))):
+            b, g, t = rows[week]
+            rows[week] = (max(0.0, b - 2.0), max(0.0, g - 2.0), max(0.0, t - 2.0))
+    return rows
+
+
+def _write_past(session: Session, past: PastPatient, today: date) -> None:
+    left = today - timedelta(weeks=past.ago)
+    first = left - timedelta(weeks=past.weeks)
+    patient = Patient(
+        code=past.code,
+        clinician=clinician_of(session),
+        since=first - timedelta(days=7),
+        status="discharged",
+        discharged_on=left,
+        ending=past.ending,
+    )
+    session.add(patient)
+    session.flush()
+    assert patient.id is not None
+    for week, triple in enumerate(_past_ratings(past)):
+        scores = quick_scores(*triple)
+        session.add(
+            SessionRating(
+                patient_id=patient.id,
+                date=first + timedelta(weeks=week),
+                rater="patient",
+                instrument="quick",
+                bond=scores.bond,
+                goal=scores.goal,
+                task=scores.task,
+                total=scores.total,
+                items=list(scores.items),
+            )
+        )
+    for text, level in zip(PAST_GOALS, past.gas, strict=True):
+        goal = Goal(patient_id=patient.id, text=text, proposed_by="joint", created=first)
+        session.add(goal)
+        session.flush()
+        assert goal.id is not None
+        session.add(GoalReview(goal_id=goal.id, date=left, status="active", gas=level))
 
 
 def write_demo(
@@ -185,6 +304,8 @@ def write_demo(
             with db.write() as session:
                 for index, demo in enumerate(_caseload()):
                     _write_patient(session, demo, day, index)
+                for past in PAST:
+                    _write_past(session, past, day)
             with db.read() as session:
                 written = _content(session)
         finally:
@@ -264,7 +385,7 @@ def _content(session: Session) -> list[str]:
         "task_id": dict(tasks),
     }
     rows = []
-    for model in (Patient, Goal, GoalReview, Task, TaskReview, SessionRating):
+    for model in (Patient, Goal, GoalReview, Task, TaskReview, SessionRating, Repair):
         for row in session.exec(select(model)):
             values: list[tuple[str, object]] = []
             for attribute in inspect(model).column_attrs:
@@ -314,8 +435,11 @@ def _write_patient(session: Session, demo: DemoPatient, today: date, index: int)
                     total=scores.total,
                     items=list(scores.items),
                     note=demo.notes.get(week) if rater == "patient" else None,
+                    rupture=demo.ruptures.get((rater, week), "none") if demo.asks_rupture else None,
                 )
             )
+    if demo.repairs:
+        _write_repairs(session, demo, patient, first)
     goal_ids: list[int] = []
     for text, by, status in demo.goals:
         goal = Goal(patient_id=patient.id, text=text, proposed_by=by, status=status, created=first)
@@ -342,3 +466,27 @@ def _write_patient(session: Session, demo: DemoPatient, today: date, index: int)
             session.add(
                 TaskReview(task_id=task.id, date=first + timedelta(weeks=week), adherence=level)
             )
+
+
+def _write_repairs(session: Session, demo: DemoPatient, patient: Patient, first: date) -> None:
+    """Each repair attempt linked as `repair add` links it: to the flag current that day
+    (default rules: the demo's config is the user's, its flags are recomputed)."""
+    assert patient.id is not None
+    session.flush()
+    history = load_history(session, patient)
+    for week, strategy, note in demo.repairs:
+        on = first + timedelta(weeks=week)
+        link = flag_to_answer(current_flags(history, default_rules(), on))
+        session.add(
+            Repair(
+                patient_id=patient.id,
+                date=on,
+                strategy=strategy,
+                note=note,
+                flag_kind=link.kind if link else None,
+                flag_dimension=link.dimension if link else None,
+                flag_date=link.date if link else None,
+                flag_rater=link.rater if link else None,
+                flag_instrument=link.instrument if link else None,
+            )
+        )

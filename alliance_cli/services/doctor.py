@@ -20,6 +20,7 @@ from alliance_cli.services.sqlite_files import (
     storage_error,
 )
 from alliance_cli.store import cipher
+from alliance_cli.store.db_errors import Problem, problem_of
 from alliance_cli.store.engine import (
     BUSY_TIMEOUT_SECONDS,
     SQLITE_MAGIC,
@@ -301,11 +302,7 @@ def _checks_on(connection: sqlite3.Connection, checks: list[Check], journal: str
 
 def _damaged(error: Exception) -> bool:
     """SQLite's own verdict that the file is damaged (or not a database at all)."""
-    name = str(getattr(error, "sqlite_errorname", ""))
-    if name:
-        return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
-    text = str(error).lower()  # SQLCipher's errors carry no name
-    return "malformed" in text or "not a database" in text
+    return problem_of(error) is Problem.DAMAGED
 
 
 def _unusable(path: Path, error: Exception) -> list[Check]:

@@ -1,4 +1,5 @@
-"""Goals co-created with the patient, and the reviews of their status."""
+"""Goals co-created with the patient, and their reviews: of their status, or their
+Goal Attainment Scaling level (`goal review --gas`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from alliance_cli.domain.dates import check_care_date
+from alliance_cli.domain.gas import DEFAULT_BASELINE, DEFAULT_WEIGHT, LEVELS
 from alliance_cli.domain.records import GoalRecord
 from alliance_cli.errors import Conflict, InvalidInput
 from alliance_cli.services.convert import goal_record
@@ -24,14 +26,23 @@ def add_goal(
     target: date | None,
     on: date,
     today: date,
+    baseline: int = DEFAULT_BASELINE,
+    weight: float = DEFAULT_WEIGHT,
 ) -> GoalRecord:
-    """Store a goal set on `on` (today, or the day it was agreed when entered later)."""
+    """Store a goal set on `on` (today, or the day it was agreed when entered later), with
+    its GAS baseline and weight (checked by the caller: `domain.gas`)."""
     with db.write("goal.add") as session:
         patient = get_patient(session, code)
         assert patient.id is not None
         check_care_date(on, today, patient.since, what="goal date")
         goal = Goal(
-            patient_id=patient.id, text=text, proposed_by=proposed_by, target=target, created=on
+            patient_id=patient.id,
+            text=text,
+            proposed_by=proposed_by,
+            target=target,
+            created=on,
+            baseline=baseline,
+            weight=weight,
         )
         session.add(goal)
         session.flush()
@@ -65,20 +76,7 @@ def set_goal_status(
     set, on a day of care: the summary lists each review in the week of its date."""
     with db.write("goal.status") as session:
         goal = get_goal(session, goal_id)
-        _check_care_date(session, goal, on, today, what="review date")
-        if on < goal.created:
-            raise InvalidInput(
-                f"review date {on.isoformat()} is before goal {goal_id} was set "
-                f"({goal.created.isoformat()})",
-                f"correct the goal's date first: `alliance goal edit {goal_id} --date DATE`",
-            )
-        latest = max((r.date for r in goal_reviews(session, [goal_id])), default=None)
-        if latest is not None and on < latest:
-            raise InvalidInput(
-                f"review date {on.isoformat()} is before the latest review of goal {goal_id} "
-                f"({latest.isoformat()})",
-                "record reviews in the order they happened",
-            )
+        _check_review_date(session, goal, on, today)
         if goal.status == status and note is None:
             raise Conflict(f"goal {goal_id} is already {status}", "add --note to record a review")
         goal.status = status
@@ -87,6 +85,43 @@ def set_goal_status(
         session.flush()
         reviews = goal_reviews(session, [goal_id])
         return goal_record(goal, patient_code(session, goal.patient_id), reviews)
+
+
+def review_goal(
+    db: Database, goal_id: int, level: int, *, note: str | None, on: date, today: date
+) -> GoalRecord:
+    """Rate the goal on the GAS scale on `on` (`level` -2..2, checked by the caller).
+
+    A review of its own, kept with the others (the latest level counts for the T-score);
+    the goal's status stays what it is, so `goal status` still closes it."""
+    if level not in LEVELS:
+        raise InvalidInput(f"GAS level {level} must be one of -2, -1, 0, 1, 2")
+    with db.write("goal.review") as session:
+        goal = get_goal(session, goal_id)
+        _check_review_date(session, goal, on, today)
+        session.add(GoalReview(goal_id=goal_id, date=on, status=goal.status, note=note, gas=level))
+        session.flush()
+        reviews = goal_reviews(session, [goal_id])
+        return goal_record(goal, patient_code(session, goal.patient_id), reviews)
+
+
+def _check_review_date(session: Session, goal: Goal, on: date, today: date) -> None:
+    """Reviews go in order, after the goal was set, on a day of care."""
+    _check_care_date(session, goal, on, today, what="review date")
+    if on < goal.created:
+        raise InvalidInput(
+            f"review date {on.isoformat()} is before goal {goal.id} was set "
+            f"({goal.created.isoformat()})",
+            f"correct the goal's date first: `alliance goal edit {goal.id} --date DATE`",
+        )
+    assert goal.id is not None
+    latest = max((r.date for r in goal_reviews(session, [goal.id])), default=None)
+    if latest is not None and on < latest:
+        raise InvalidInput(
+            f"review date {on.isoformat()} is before the latest review of goal {goal.id} "
+            f"({latest.isoformat()})",
+            "record reviews in the order they happened",
+        )
 
 
 def edit_goal(
@@ -98,9 +133,11 @@ def edit_goal(
     proposed_by: str | None,
     created: date | None = None,
     today: date,
+    baseline: int | None = None,
+    weight: float | None = None,
 ) -> GoalRecord:
     """Change what is given; `created` corrects the day the goal was set (never after
-    its first review)."""
+    its first review); `baseline` and `weight` are the goal's GAS settings."""
     with db.write("goal.edit") as session:
         goal = get_goal(session, goal_id)
         if created is not None:
@@ -119,6 +156,10 @@ def edit_goal(
             goal.target = target
         if proposed_by is not None:
             goal.proposed_by = proposed_by
+        if baseline is not None:
+            goal.baseline = baseline
+        if weight is not None:
+            goal.weight = weight
         session.add(goal)
         session.flush()
         reviews = goal_reviews(session, [goal_id])

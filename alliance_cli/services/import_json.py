@@ -1,5 +1,6 @@
-"""`alliance import` of a JSON export (schema_version 1): patients, goals, tasks, reviews,
-repairs and sessions, matched against what is stored so that a second import adds nothing."""
+"""`alliance import` of a JSON export (schema_version 1 or 2): patients, goals, tasks,
+reviews, repairs and sessions, matched against what is stored so that a second import adds
+nothing. Version 1 has no GAS settings, GAS levels or endings: the defaults apply."""
 
 from __future__ import annotations
 
@@ -12,17 +13,26 @@ from typing import Any
 from sqlmodel import Session, select
 
 from alliance_cli.config import Settings
+from alliance_cli.domain.gas import (
+    BASELINES,
+    DEFAULT_BASELINE,
+    DEFAULT_WEIGHT,
+    LEVELS,
+    check_weight,
+)
 from alliance_cli.domain.import_rows import SessionRow, check_row
 from alliance_cli.domain.records import (
     ADHERENCE_LEVELS,
+    ENDINGS,
     GOAL_PROPOSERS,
     GOAL_STATUSES,
     PATIENT_STATUSES,
     TASK_STATUSES,
+    UNKNOWN_ENDING,
 )
 from alliance_cli.domain.text import check_code, one_of, text_field
 from alliance_cli.errors import AllianceError, InvalidInput
-from alliance_cli.render.json_export import EXPORT_FORMAT, EXPORT_SCHEMA_VERSION
+from alliance_cli.render.json_export import EXPORT_FORMAT, READABLE_SCHEMA_VERSIONS
 from alliance_cli.services.import_repairs import import_repairs
 from alliance_cli.services.importer import (
     Callback,
@@ -60,7 +70,7 @@ def import_json(
     started: Callback = no_progress,
     advance: Callback = no_progress,
 ) -> ImportReport:
-    """A JSON export (schema_version 1) into this database."""
+    """A JSON export (schema_version 1 or 2) into this database."""
     malformed = f"{path} is not an alliance JSON export"
     try:
         document = json.loads(read_text(path), parse_int=_whole_number)
@@ -72,10 +82,12 @@ def import_json(
         raise InvalidInput(malformed, NESTED) from None
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise InvalidInput(f"{path} is not an alliance JSON export")
-    if document.get("schema_version") != EXPORT_SCHEMA_VERSION:
+    version = document.get("schema_version")
+    if isinstance(version, bool) or version not in READABLE_SCHEMA_VERSIONS:
+        readable = " or ".join(str(v) for v in READABLE_SCHEMA_VERSIONS)
         raise InvalidInput(
-            f"export schema_version {document.get('schema_version')!r} is not supported",
-            f"this alliance reads schema_version {EXPORT_SCHEMA_VERSION}",
+            f"export schema_version {version!r} is not supported",
+            f"this alliance reads schema_version {readable}",
         )
     patients = document.get("patients")
     if not isinstance(patients, list):
@@ -180,6 +192,7 @@ def _json_patient(
             )
             for key in PROFILE_TEXT:
                 setattr(patient, key, text_field(data.get(key), key))
+            patient.ending = _ending(data.get("ending"), patient.status)
             session.add(patient)
             session.flush()
             store.patients[code] = patient
@@ -214,6 +227,28 @@ def _json_patient(
             problems.append(f"{here}: {error}")
 
 
+def _ending(value: Any, status: str) -> str | None:
+    """How care ended, as `patient discharge --ending` takes it; `unknown` (or none) is
+    stored as not recorded. Only a discharged patient has one."""
+    if value is None or value == UNKNOWN_ENDING:
+        return None
+    ending = one_of(value, ENDINGS, "ending")
+    if status != "discharged":
+        raise InvalidInput("ending is given for a patient in care", "only a discharge has one")
+    return ending
+
+
+def _gas_setting(data: dict[str, Any]) -> tuple[int, float]:
+    """A goal's GAS baseline and weight (the defaults when absent, as in version 1)."""
+    baseline = data.get("baseline", DEFAULT_BASELINE)
+    if isinstance(baseline, bool) or baseline not in BASELINES:
+        raise InvalidInput(f"baseline must be one of {', '.join(str(b) for b in BASELINES)}")
+    weight = data.get("weight", DEFAULT_WEIGHT)
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        raise InvalidInput("weight must be a number")
+    return int(baseline), check_weight(repr(weight))
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, list):
         return " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
@@ -246,6 +281,7 @@ def _json_goals(
             proposed_by = one_of(data.get("proposed_by") or "joint", GOAL_PROPOSERS, "proposed_by")
             status = one_of(data.get("status") or "active", GOAL_STATUSES, "status")
             position = _position(data.get("id"), number)
+            baseline, weight = _gas_setting(data)
         except AllianceError as error:
             problems.append(f"{here}: {error}")
             continue
@@ -261,6 +297,8 @@ def _json_goals(
                 status=status,
                 target=_day(data.get("target"), f"{here}.target", problems, required=False),
                 created=created,
+                baseline=baseline,
+                weight=weight,
             )
             session.add(goal)
             session.flush()
@@ -268,13 +306,15 @@ def _json_goals(
         assert goal.id is not None
         ids[position] = goal.id
         known = {
-            (r.date, r.status, r.note)
+            (r.date, r.status, r.note, r.gas)
             for r in session.exec(select(GoalReview).where(GoalReview.goal_id == goal.id))
         }
-        for when, review_status, note in reviews:
-            if (when, review_status, note) in known:
+        for when, review_status, note, gas in reviews:
+            if (when, review_status, note, gas) in known:
                 continue
-            session.add(GoalReview(goal_id=goal.id, date=when, status=review_status, note=note))
+            session.add(
+                GoalReview(goal_id=goal.id, date=when, status=review_status, note=note, gas=gas)
+            )
             report.reviews_added += 1
     return ids
 
@@ -366,9 +406,10 @@ def _position(value: Any, number: int) -> int:
 
 def _goal_reviews(
     value: Any, where: str, problems: list[str]
-) -> list[tuple[date, str, str | None]]:
-    """(date, status, note) of each review, checked as `alliance goal status` checks them."""
-    reviews: list[tuple[date, str, str | None]] = []
+) -> list[tuple[date, str, str | None, int | None]]:
+    """(date, status, note, GAS level) of each review, checked as `alliance goal status`
+    and `alliance goal review` check them."""
+    reviews: list[tuple[date, str, str | None, int | None]] = []
     for number, review in enumerate(_objects(value, where, problems)):
         if review is None:
             continue
@@ -376,11 +417,14 @@ def _goal_reviews(
         try:
             status = one_of(review.get("status"), GOAL_STATUSES, "status")
             note = text_field(review.get("note"), "note")
+            gas = review.get("gas")
+            if gas is not None and (isinstance(gas, bool) or gas not in LEVELS):
+                raise InvalidInput("gas must be one of -2, -1, 0, 1, 2 or null")
         except AllianceError as error:
             problems.append(f"{where}[{number}]: {error}")
             continue
         if when is not None:
-            reviews.append((when, status, note))
+            reviews.append((when, status, note, None if gas is None else int(gas)))
     return reviews
 
 

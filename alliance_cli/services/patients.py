@@ -11,6 +11,7 @@ from alliance_cli.config import Settings
 from alliance_cli.domain.flag_scan import LATEST, Selection, scan_patient
 from alliance_cli.domain.flags import current_flags, select_current
 from alliance_cli.domain.records import (
+    ENDINGS,
     LatestScores,
     PatientOverview,
     PatientProfile,
@@ -146,6 +147,7 @@ def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
         trend=trend,
         alerts=sum(f.severity == "alert" for f in flags),
         watch=sum(f.severity == "watch" for f in flags),
+        ending=meta.ending,
     )
 
 
@@ -238,7 +240,13 @@ def edit_patient(
         return patient_profile(patient)
 
 
-def discharge_patient(db: Database, code: str, when: date, reason: str | None) -> PatientProfile:
+def discharge_patient(
+    db: Database, code: str, when: date, reason: str | None, ending: str | None = None
+) -> PatientProfile:
+    """End care on `when`; `ending` says how (one of ENDINGS; the command requires it, a
+    None is stored as not recorded and reads `unknown`)."""
+    if ending is not None and ending not in ENDINGS:
+        raise InvalidInput(f"ending {ending!r} must be one of {', '.join(ENDINGS)}")
     with db.write("patient.discharge") as session:
         patient = get_patient(session, code)
         if patient.status == "discharged":
@@ -254,6 +262,7 @@ def discharge_patient(db: Database, code: str, when: date, reason: str | None) -
         patient.status = "discharged"
         patient.discharged_on = when
         patient.discharge_reason = reason
+        patient.ending = ending
         session.add(patient)
         session.flush()
         return patient_profile(patient)
@@ -267,6 +276,7 @@ def reactivate_patient(db: Database, code: str) -> PatientProfile:
         patient.status = "active"
         patient.discharged_on = None
         patient.discharge_reason = None
+        patient.ending = None
         session.add(patient)
         session.flush()
         return patient_profile(patient)

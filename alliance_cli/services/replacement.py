@@ -61,6 +61,7 @@ from alliance_cli.errors import StorageError
 from alliance_cli.services.sqlite_files import install, side_files, storage_error
 from alliance_cli.store import cipher
 from alliance_cli.store import engine as store_engine
+from alliance_cli.store.db_errors import Problem, problem_of
 from alliance_cli.store.engine import FileIdentity, database_replaced, file_identity
 
 
@@ -149,8 +150,7 @@ def _lock(
         except cipher.errors() as error:
             if file_identity(path) != opened:
                 raise database_replaced(undone) from None
-            text = str(error).lower()
-            if "locked" in text or "busy" in text:
+            if problem_of(error) is Problem.BUSY:
                 raise busy from None
             raise storage_error(error) from None
         if file_identity(path) != opened:

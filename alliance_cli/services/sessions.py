@@ -71,6 +71,11 @@ def _check_free(session: Session, patient: Patient, when: date, rater: str) -> N
         )
 
 
+def _check_marker(marker: str | None, hint: str | None = None) -> None:
+    if marker is not None and marker not in MARKERS:
+        raise InvalidInput(f"rupture {marker!r} is not one of {', '.join(MARKERS)}", hint)
+
+
 def _check_date(patient: Patient, when: date, today: date) -> None:
     check_session_date(when, today, patient.since)
     if patient.discharged_on is not None and when > patient.discharged_on:
@@ -145,8 +150,7 @@ def _store(
     code = patient.code
     _check_date(patient, new.date, today)
     _check_free(session, patient, new.date, new.rater)
-    if new.rupture is not None and new.rupture not in MARKERS:
-        raise InvalidInput(f"rupture {new.rupture!r} is not one of {', '.join(MARKERS)}")
+    _check_marker(new.rupture)
     previous = _previous(session, patient.id, new.rater, new.date)
     rating = SessionRating(
         patient_id=patient.id,
@@ -199,6 +203,7 @@ class RatingChanges:
     rater: str | None = None
     ratings: RawRating = field(default_factory=RawRating)
     note: str | None = None
+    rupture: str | None = None  # a marker, or "": not asked (clears the answer)
 
 
 def _rescore(rating: SessionRating, instrument: Instrument, raw: RawRating) -> Scores:
@@ -216,6 +221,8 @@ def _rescore(rating: SessionRating, instrument: Instrument, raw: RawRating) -> S
 def edit_session(
     db: Database, session_id: int, changes: RatingChanges, settings: Settings, *, today: date
 ) -> SessionRecord:
+    if changes.rupture:
+        _check_marker(changes.rupture, 'or "" to remove the answer')
     with db.write("session.edit") as session:
         rating = get_session_rating(session, session_id)
         patient = session.get(Patient, rating.patient_id)
@@ -234,6 +241,8 @@ def edit_session(
             rating.extra = dict(scores.extra) or None
         if changes.note is not None:
             rating.note = changes.note or None
+        if changes.rupture is not None:
+            rating.rupture = changes.rupture or None
         session.add(rating)
         session.flush()
         return session_record(rating, patient.code)

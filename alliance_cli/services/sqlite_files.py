@@ -23,7 +23,7 @@ from alliance_cli.paths import (
     fsync_directory,
     remove_temp,
 )
-from alliance_cli.store import cipher
+from alliance_cli.store import cipher, db_errors
 from alliance_cli.store.engine import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC, has_wal_content
 from alliance_cli.store.file_guard import read_head
 
@@ -73,12 +73,8 @@ def remove_quietly(*paths: Path) -> None:
 
 
 def storage_error(error: Exception) -> AllianceError:
-    """The project's one-line, data-free wording of a driver error."""
-    from sqlalchemy import exc
-
-    from alliance_cli.store.engine import translate_db_error
-
-    return translate_db_error(exc.DBAPIError(None, None, error))
+    """The project's one-line, data-free wording of a driver error (by its code)."""
+    return db_errors.explain(error)
 
 
 def fsync_file(path: Path) -> None:

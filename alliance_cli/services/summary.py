@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select as sql_select
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from alliance_cli.config import Settings
 from alliance_cli.domain.summary import (
@@ -17,6 +18,7 @@ from alliance_cli.domain.summary import (
     Summary,
     build_summary,
     clinician_lines,
+    ending_counts,
 )
 from alliance_cli.services.caseload import stream_patients
 from alliance_cli.services.repairs import period_repairs
@@ -27,6 +29,28 @@ from alliance_cli.store.queries import mine
 
 def _day(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _gas_before(session: Session, reviews: Sequence[Any]) -> dict[int, int]:
+    """For each GAS review (rows ending in goal id, review id), the goal's GAS level just
+    before it, when it had one: the summary shows the change (`GAS -1 -> +1`)."""
+    goals = sorted({row[-2] for row in reviews})
+    if not goals:
+        return {}
+    history = session.execute(
+        sql_select(
+            col(GoalReview.goal_id), col(GoalReview.date), col(GoalReview.id), col(GoalReview.gas)
+        )
+        .where(col(GoalReview.goal_id).in_(goals), col(GoalReview.gas).is_not(None))
+        .order_by(col(GoalReview.goal_id), col(GoalReview.date), col(GoalReview.id))
+    ).all()
+    before: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for goal_id, _, review_id, gas in history:
+        if goal_id in last:
+            before[review_id] = last[goal_id]
+        last[goal_id] = gas
+    return before
 
 
 def period_summary(
@@ -45,6 +69,9 @@ def period_summary(
                 col(GoalReview.date),
                 col(GoalReview.status),
                 col(GoalReview.note),
+                col(GoalReview.gas),
+                col(GoalReview.goal_id),
+                col(GoalReview.id),
             )
             .join(Goal, col(Goal.id) == GoalReview.goal_id)
             .join(Patient, col(Patient.id) == Goal.patient_id)
@@ -52,6 +79,7 @@ def period_summary(
                 col(GoalReview.date) >= period.since, col(GoalReview.date) <= period.until, *scope
             )
         ).all()
+        earlier = _gas_before(session, [row for row in goal_rows if row[6] is not None])
         adherence = session.exec(
             select(TaskReview.adherence)
             .join(Task, col(Task.id) == TaskReview.task_id)
@@ -89,12 +117,22 @@ def period_summary(
                     date=_day(when),
                     status=status,
                     note=note,
+                    gas=gas,
+                    gas_before=earlier.get(review_id),
                 )
-                for clinician, code, text, when, status, note in goal_rows
+                for clinician, code, text, when, status, note, gas, _, review_id in goal_rows
             ],
             adherence=list(adherence),
         )
         if all_clinicians:
             summary = replace(summary, clinicians=clinician_lines(summary, owner))
+        endings = session.exec(
+            select(Patient.ending).where(
+                Patient.status == "discharged",
+                col(Patient.discharged_on) >= period.since,
+                col(Patient.discharged_on) <= period.until,
+                *scope,
+            )
+        ).all()
         found = period_repairs(session, settings, period, scope, labelled=all_clinicians)
-        return replace(summary, repairs=found)
+        return replace(summary, repairs=found, discharged=ending_counts(endings))

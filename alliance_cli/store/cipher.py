@@ -7,10 +7,10 @@ with the key; without a key it is refused ("the database is encrypted"), and a k
 does not open it gets "wrong key or not an encrypted database". Nothing is ever written
 to a file the key does not open.
 
-The key (a passphrase) comes from `ALLIANCE_DB_KEY`, else the system keyring (if the
-`keyring` package is installed: service `alliance-cli`, account = the database's path,
-else `default`), else a prompt on a terminal; never from the config file or the command
-line. It is turned into SQLCipher's raw key with SQLCipher 4's own derivation
+The key (a passphrase) comes from `ALLIANCE_DB_KEY`, else the key source the program
+installed (store/host.py: the CLI's asks the system keyring, then the terminal;
+this module never prompts itself); never from the config file or the command line.
+It is turned into SQLCipher's raw key with SQLCipher 4's own derivation
 (PBKDF2-HMAC-SHA512, 256,000 iterations, the file's salt), once per process and file,
 so a connection opens without repeating the derivation and `PRAGMA key` only ever sees
 hex digits (no quoting, no injection). The same passphrase opens the file in the
@@ -32,10 +32,10 @@ from typing import Any, Literal, cast
 
 from alliance_cli.errors import InvalidInput, StorageError
 from alliance_cli.paths import sqlite_uri
+from alliance_cli.store import host
+from alliance_cli.store.db_errors import sqlite_code
 
 KEY_ENV = "ALLIANCE_DB_KEY"
-KEYRING_SERVICE = "alliance-cli"
-KEYRING_DEFAULT_ACCOUNT = "default"
 EXTRA = "pip install 'alliance-cli[encryption]'"
 MIN_KEY_LENGTH = 8
 
@@ -161,34 +161,13 @@ def new_key_for(path: Path) -> str | None:
 
 
 def _from_keyring(account: str) -> str | None:
-    try:
-        import keyring
-    except ImportError:
-        return None
-    try:
-        for name in (account, KEYRING_DEFAULT_ACCOUNT):
-            value = keyring.get_password(KEYRING_SERVICE, name)
-            if value:
-                return str(value)
-    except Exception:  # no usable backend, a locked keyring...: as if it had no key
-        return None
-    return None
+    """A key kept for `account` by the key source the program installed (a keyring)."""
+    return host.keys().stored(account)
 
 
 def _prompt(text: str) -> str | None:
-    """Ask on the terminal (the answer is not echoed); None without one."""
-    try:
-        if not (sys.stdin is not None and sys.stdin.isatty()):
-            return None
-        import getpass
-
-        return getpass.getpass(text) or None
-    except KeyboardInterrupt:
-        # Ctrl-C is the error boundary's to report (exit 130), not a missing key (exit 4).
-        sys.stderr.write("\n")  # getpass leaves the line open
-        raise
-    except (EOFError, OSError, ValueError):
-        return None
+    """A key typed in answer to `text`, if the program's key source can ask anyone."""
+    return host.keys().ask(text)
 
 
 def check_new_key(passphrase: str) -> None:
@@ -229,7 +208,7 @@ def _apply_key(connection: Any, key: str, path: Path) -> None:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except driver.DatabaseError as error:
         connection.close()
-        if "not a database" in str(error).lower():
+        if sqlite_code(error) == sqlite3.SQLITE_NOTADB:
             raise wrong_key_error(path) from None
         raise
 

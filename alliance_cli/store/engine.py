@@ -40,7 +40,7 @@ from alliance_cli.paths import (
     redact_url,
     sqlite_uri,
 )
-from alliance_cli.store import file_guard
+from alliance_cli.store import db_errors, file_guard
 
 BUSY_TIMEOUT_SECONDS = 15
 WRITE_OPTION = "alliance_write"
@@ -186,42 +186,10 @@ def _install_sqlite_listeners(
 
 
 def translate_db_error(error: exc.DBAPIError) -> StorageError | Conflict:
-    """A one-line, data-free explanation of a driver error."""
-    text = str(getattr(error, "orig", error)).lower()
+    """A one-line, data-free explanation of a driver error, by its code (db_errors)."""
     if isinstance(error, exc.IntegrityError):
-        return Conflict("the change conflicts with data already stored")
-    if "locked" in text or "busy" in text:
-        return StorageError(
-            "the database is busy: another alliance command is writing to it",
-            "try again in a moment",
-        )
-    if "readonly" in text or "read-only" in text:
-        return StorageError("the database is read-only", "check the file's permissions")
-    if "not a database" in text or "malformed" in text:
-        return StorageError(
-            "the database file is damaged or not a SQLite database",
-            "restore it from a backup, or point --db at another file",
-        )
-    if "full" in text:
-        return StorageError("the disk is full: nothing was written", "free some space")
-    if "permission denied" in text or "insufficient privilege" in text:
-        return StorageError(
-            "the database server refused: this role has no access",
-            "ask the clinic's administrator to run `alliance admin grant-clinician ROLE`",
-        )
-    unreachable = ("could not translate host name", "name or service not known")
-    if any(w in text for w in unreachable) or (
-        "connection" in text and any(w in text for w in ("refused", "failed", "timeout"))
-    ):
-        return StorageError(
-            "cannot connect to the database server",
-            "check the URL, that the server is running, and your credentials",
-        )
-    if "unable to open" in text:
-        return StorageError(
-            "the database file cannot be opened", "check the path and its permissions"
-        )
-    return StorageError("the database reported an error", "rerun with --debug for details")
+        return db_errors.error_for(db_errors.Problem.CONFLICT)
+    return db_errors.explain(error.orig if error.orig is not None else error)
 
 
 class Database:
@@ -442,7 +410,7 @@ def open_database(
 def connect_error(location: DatabaseLocation, error: exc.DBAPIError) -> StorageError | Conflict:
     """`translate_db_error`, except that a PostgreSQL server saying the database named in
     the URL does not exist (`FATAL: database "x" does not exist`) is `DatabaseMissing`."""
-    text = str(getattr(error, "orig", error)).lower()
-    if location.is_postgresql and 'database "' in text and "does not exist" in text:
+    orig = error.orig if error.orig is not None else error
+    if location.is_postgresql and db_errors.missing_database(orig):
         return database_missing(location)
     return translate_db_error(error)

@@ -80,7 +80,7 @@ def tighten(path: Path, *, may_change: bool) -> None:
             loose.append((candidate, stat.S_IMODE(status.st_mode)))
     if not loose:
         return
-    from alliance_cli.render.console import message
+    from alliance_cli.store.host import notice as message
 
     first, mode = loose[0]
     fix = f"run: chmod 600 {first}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
 
@@ -24,6 +25,9 @@ from alliance_cli.paths import (
 )
 from alliance_cli.store import cipher
 from alliance_cli.store.schema import SCHEMA_HEAD
+
+if TYPE_CHECKING:  # Alembic itself is imported only when a migration runs
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -146,7 +150,7 @@ def _fsync(path: Path) -> None:
 CLINICIAN_ATTRIBUTE = "clinician"  # read by migration 0005
 
 
-def _alembic_config(connection: Connection | None = None) -> object:
+def _alembic_config(connection: Connection | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -159,14 +163,14 @@ def _alembic_config(connection: Connection | None = None) -> object:
 def known_revisions() -> set[str]:
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(_alembic_config())  # type: ignore[arg-type]
+    script = ScriptDirectory.from_config(_alembic_config())
     return {rev.revision for rev in script.walk_revisions()}
 
 
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(_alembic_config())  # type: ignore[arg-type]
+    script = ScriptDirectory.from_config(_alembic_config())
     head = script.get_current_head()
     assert head is not None
     return head
@@ -182,8 +186,8 @@ def upgrade(url: str, target: str, *, clinician: str = "") -> None:
     try:
         with engine.execution_options(alliance_write=True).begin() as connection:
             config = _alembic_config(connection)
-            config.attributes[CLINICIAN_ATTRIBUTE] = clinician  # type: ignore[attr-defined]
-            command.upgrade(config, target)  # type: ignore[arg-type]
+            config.attributes[CLINICIAN_ATTRIBUTE] = clinician
+            command.upgrade(config, target)
             problems = (
                 connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if (engine.dialect.name == "sqlite")

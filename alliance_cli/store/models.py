@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import text as sql_text  # `text` is also a field name below
 from sqlmodel import Field, SQLModel
 
 Day = date  # the type, in a class whose field named `date` shadows it
@@ -33,6 +34,8 @@ class Patient(SQLModel, table=True):
     note: str | None = None
     discharged_on: date | None = None
     discharge_reason: str | None = None
+    # mutual | dropout | referred | moved | other; NULL before schema 0009 (`unknown`)
+    ending: str | None = None
     created: datetime = Field(default_factory=utcnow)
 
 
@@ -46,10 +49,15 @@ class Goal(SQLModel, table=True):
     status: str = "active"
     target: date | None = None
     created: date
+    # Goal Attainment Scaling (schema 0009): where the patient started (-1 or -2) and
+    # the goal's weight in the T-score.
+    baseline: int = Field(default=-1, sa_column_kwargs={"server_default": sql_text("-1")})
+    weight: float = Field(default=1.0, sa_column_kwargs={"server_default": sql_text("1")})
 
 
 class GoalReview(SQLModel, table=True):
-    """A change of a goal's status, with the date and an optional note."""
+    """A review of a goal, with the date and an optional note: a change of its status, or
+    (`gas` set, schema 0009) its GAS level, the status then staying what it was."""
 
     __tablename__ = "goal_review"
 
@@ -58,6 +66,7 @@ class GoalReview(SQLModel, table=True):
     date: date
     status: str
     note: str | None = None
+    gas: int | None = None  # -2..2
 
 
 class Task(SQLModel, table=True):

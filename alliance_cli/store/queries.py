@@ -5,8 +5,10 @@ from __future__ import annotations
 from difflib import get_close_matches
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlmodel import Session, col, func, select
 
+from alliance_cli.clinician import CLINICIAN_COLUMN
 from alliance_cli.errors import InvalidInput, NotFound
 from alliance_cli.store.engine import CLINICIAN_KEY
 from alliance_cli.store.models import Goal, Patient, SessionRating, Task
@@ -18,8 +20,9 @@ def clinician_of(session: Session) -> str:
 
 
 def mine(session: Session) -> Any:
-    """The condition "the patient is in the current clinician's caseload"."""
-    return col(Patient.clinician) == clinician_of(session)
+    """The condition "the patient is in the current clinician's caseload" (defined in
+    alliance_cli/clinician.py, with its SQL for code that reads without the ORM)."""
+    return inspect(Patient).columns[CLINICIAN_COLUMN] == clinician_of(session)
 
 
 def in_caseload(session: Session, patient_id: int) -> bool:

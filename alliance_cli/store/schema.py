@@ -3,4 +3,4 @@
 A test checks that it equals the head of `store/migrations/versions`.
 """
 
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"

@@ -1,0 +1,131 @@
+"""The contracts of alliance_cli/adapters/: the library internals alliance relies on are
+still there in the installed versions. An upgrade of Typer or plotext fails here first,
+naming the version the adapter was written for; the adapter is the one file to change."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from typing import Annotated
+
+import plotext
+import typer
+import typer.main
+from click.testing import CliRunner
+from typer.core import TyperArgument, TyperOption
+
+from alliance_cli.adapters import plotext_internals as plotext_import
+from alliance_cli.adapters import typer_internals
+
+
+def test_typer_is_the_verified_minor_version() -> None:
+    assert typer.__version__.startswith(typer_internals.VERIFIED_WITH + "."), (
+        f"alliance_cli/adapters/typer_internals.py was verified with Typer "
+        f"{typer_internals.VERIFIED_WITH}, this is {typer.__version__}: check each "
+        "internal it names, then update VERIFIED_WITH"
+    )
+
+
+def test_plotext_is_the_verified_minor_version() -> None:
+    version = importlib.metadata.version("plotext")
+    assert version.startswith(plotext_import.VERIFIED_WITH + "."), (
+        f"alliance_cli/adapters/plotext_import.py was verified with plotext "
+        f"{plotext_import.VERIFIED_WITH}, this is {version}"
+    )
+
+
+def _built() -> typer.Typer:
+    app = typer.Typer(rich_markup_mode=None)
+
+    @app.command()
+    def add(
+        code: Annotated[str, typer.Argument()],
+        rater: Annotated[str | None, typer.Option("--rater")] = None,
+    ) -> None:
+        typer.echo(f"{code} {rater}")
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    return app
+
+
+def test_typer_internals_are_where_the_adapter_reads_them() -> None:
+    command = typer.main.get_command(_built()).commands["add"]  # type: ignore[attr-defined]
+    argument, option = command.params
+    assert type(argument) is TyperArgument and type(option) is TyperOption
+    assert typer_internals.value_kind(argument) == (str, ())
+    assert typer_internals.value_kind(option)[0] in (str, str | None)
+    assert option.type_descriptor.parameter_info.parser is None
+    for name in ("_usage_display_name", "display_type", "display_type_rich"):
+        assert callable(getattr(TyperArgument, name)), name
+    assert argument.display_name_raw
+    assert "process_value" in vars(TyperOption) or hasattr(TyperOption, "process_value")
+
+
+def test_plain_argument_shows_its_metavar_alone() -> None:
+    holder = _built()
+    command = typer.main.get_command(holder)
+    add = command.commands["add"]  # type: ignore[attr-defined]
+    add.params[0].metavar = "CODE"
+    typer_internals.show_plainly(add.params[0])
+    assert type(add.params[0]) is typer_internals.PlainArgument
+    usage = CliRunner().invoke(command, ["add", "--help"]).output
+    assert "add [OPTIONS] CODE\n" in usage and "{code}" not in usage
+    assert "  CODE  [required]" in usage
+
+
+def test_an_option_left_out_or_given_as_text_skips_coercion() -> None:
+    holder = _built()
+    holder.info.cls = typer_internals.CheapGroup
+    command = typer.main.get_command(holder)
+    assert isinstance(command, typer_internals.CheapGroup)
+    result = CliRunner().invoke(command, ["add", "P1", "--rater", "patient"])
+    assert result.output == "P1 patient\n"
+    assert CliRunner().invoke(command, ["add", "P1"]).output == "P1 None\n"
+
+
+def test_without_completion_removes_the_completion_options() -> None:
+    with_it, without = _built(), _built()
+    typer_internals.without_completion(without)
+    names = {
+        app: {p.name for p in typer.main.get_command(app).params} for app in (with_it, without)
+    }
+    assert "install_completion" in names[with_it]
+    assert "install_completion" not in names[without]
+
+
+def test_a_group_typed_alone_is_recognised() -> None:
+    holder = _built()
+    holder.info.no_args_is_help = True
+    command = typer.main.get_command(holder)
+    try:
+        command.main([], standalone_mode=False)
+    except Exception as error:
+        assert typer_internals.is_no_args_help(error)
+    else:
+        raise AssertionError("Click no longer raises for a group typed alone")
+    assert not typer_internals.is_no_args_help(ValueError())
+
+
+def test_plotext_has_the_documentation_module_the_adapter_stands_in_for() -> None:
+    assert importlib.util.find_spec(plotext_import.DOC_MODULE) is not None
+    code = (
+        "import sys\n"
+        "from alliance_cli.adapters.plotext_internals import import_plotext, DOC_MODULE\n"
+        "plt = import_plotext()\n"
+        "assert callable(plt.figure.build) and callable(plt.figure.signal)\n"
+        "assert DOC_MODULE not in sys.modules  # never built\n"
+        "import importlib; doc = importlib.import_module(DOC_MODULE)\n"
+        "assert hasattr(doc, 'docs') and doc.docs is not None  # the real one, later\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_unclipped_restores_the_terminal_limit() -> None:
+    before = list(plotext.terminal._limit)
+    with plotext_import.unclipped(plotext):
+        assert list(plotext.terminal._limit) == [False, False]
+    assert list(plotext.terminal._limit) == before
