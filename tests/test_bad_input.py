@@ -690,7 +690,7 @@ def _explode(*_args: object, **_kwargs: object) -> None:
 def test_internal_error_is_one_line_without_details(
     clinic: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("alliance_cli.services.sessions.list_sessions", _explode)
+    monkeypatch.setattr("alliance_cli.services.care.sessions.list_sessions", _explode)
     before = snapshot(clinic)
     result = clinic("session", "list", "P014")
     assert result.exit_code == 5, describe(result)
@@ -708,7 +708,7 @@ def test_internal_error_during_a_write_rolls_back(
 ) -> None:
     """The row is already flushed when the failure happens; the message says the database
     was left as it was, so the transaction must have been rolled back."""
-    monkeypatch.setattr("alliance_cli.services.sessions.score_changes", _explode)
+    monkeypatch.setattr("alliance_cli.services.care.sessions.score_changes", _explode)
     before = snapshot(clinic)
     result = clinic("session", "add", "P014", "--date", FREE_DAY, *RATED)
     assert result.exit_code == 5, describe(result)
@@ -722,7 +722,7 @@ def test_internal_error_during_a_write_rolls_back(
 def test_debug_lets_the_internal_error_propagate(
     clinic: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("alliance_cli.services.sessions.list_sessions", _explode)
+    monkeypatch.setattr("alliance_cli.services.care.sessions.list_sessions", _explode)
     result = clinic("--debug", "session", "list", "P014")
     assert isinstance(result.exception, RuntimeError), describe(result)
     assert SENTINEL in str(result.exception)

@@ -117,7 +117,7 @@ def test_a_shared_file_streams_only_the_chosen_patients_rows(shared: Cli) -> Non
     ratings (and discharged patients', when only active ones are wanted) are left out
     in SQL, before Python decodes them."""
     from alliance_cli.paths import resolve_database
-    from alliance_cli.services.caseload import SOME_SERIES_SQL, _series
+    from alliance_cli.services.reports.caseload import SOME_SERIES_SQL, _series
     from alliance_cli.store.engine import open_database
 
     shared.ok("--clinician", "dr_b", "session", "add", "P1", "--date", "2026-11-21", *RATED)

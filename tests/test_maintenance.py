@@ -149,7 +149,7 @@ def test_backup_never_replaces_a_file_without_force(p014: Cli, tmp_path: Path) -
 def test_a_file_appearing_during_the_backup_is_not_replaced(
     p014: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from alliance_cli.services import backup as service
+    from alliance_cli.services.maintenance import backup as service
 
     dest = tmp_path / "copy.db"
     original = service._vacuum_database_into
@@ -172,7 +172,7 @@ def test_a_full_disk_while_the_backup_is_made_durable_writes_nothing(
     """A failing fsync is named (exit 1), not an internal error nor "the output"."""
     import errno
 
-    from alliance_cli.services import sqlite_files
+    from alliance_cli.services.maintenance import sqlite_files
 
     def full(fd: int) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -196,7 +196,7 @@ def test_backup_refuses_to_overwrite_the_database_itself(p014: Cli) -> None:
 
 
 def test_backup_file_is_private_whatever_the_umask(p014: Cli, tmp_path: Path) -> None:
-    from alliance_cli.services.backup import backup_database
+    from alliance_cli.services.maintenance.backup import backup_database
 
     old = os.umask(0o022)
     try:
@@ -253,7 +253,7 @@ def test_backup_includes_commits_still_in_the_wal(p014: Cli, tmp_path: Path) -> 
 def test_a_copy_failing_the_integrity_check_is_not_kept(
     p014: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from alliance_cli.services import backup as service
+    from alliance_cli.services.maintenance import backup as service
 
     seen: list[Path] = []
 
@@ -585,7 +585,7 @@ def test_doctor_does_not_change_the_database(p014: Cli) -> None:
 def test_doctor_flags_a_network_filesystem(
     p014: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from alliance_cli.services import doctor as service
+    from alliance_cli.services.maintenance import doctor as service
 
     _private(p014)
     where = os.path.realpath(p014.db_path.parent).replace(" ", "\\040")
@@ -631,7 +631,7 @@ ana@box:/srv /mnt/box fuse.sshfs rw,nosuid,nodev 0 0
     ],
 )
 def test_the_mount_of_a_path_is_its_longest_mount_point(path: str, fstype: str) -> None:
-    from alliance_cli.services.doctor import mount_of, parse_mounts
+    from alliance_cli.services.maintenance.doctor import mount_of, parse_mounts
 
     mount = mount_of(PurePosixPath(path), parse_mounts(MOUNTS))
     assert mount is not None
@@ -649,7 +649,7 @@ def test_the_mount_of_a_path_is_its_longest_mount_point(path: str, fstype: str) 
     ],
 )
 def test_network_mounts_are_recognised(path: str, network: bool) -> None:
-    from alliance_cli.services.doctor import network_mount
+    from alliance_cli.services.maintenance.doctor import network_mount
 
     assert (network_mount(PurePosixPath(path), MOUNTS) is not None) is network
 
@@ -671,20 +671,20 @@ def test_network_mounts_are_recognised(path: str, network: bool) -> None:
     ],
 )
 def test_network_filesystem_types(fstype: str) -> None:
-    from alliance_cli.services.doctor import is_network_filesystem
+    from alliance_cli.services.maintenance.doctor import is_network_filesystem
 
     assert is_network_filesystem(fstype)
 
 
 @pytest.mark.parametrize("fstype", ["ext4", "xfs", "btrfs", "tmpfs", "zfs", "apfs", "overlay"])
 def test_local_filesystem_types(fstype: str) -> None:
-    from alliance_cli.services.doctor import is_network_filesystem
+    from alliance_cli.services.maintenance.doctor import is_network_filesystem
 
     assert not is_network_filesystem(fstype)
 
 
 def test_no_mount_table_is_not_a_problem() -> None:
-    from alliance_cli.services.doctor import mount_of, parse_mounts
+    from alliance_cli.services.maintenance.doctor import mount_of, parse_mounts
 
     assert parse_mounts("") == []
     assert parse_mounts("garbage\n\n") == []

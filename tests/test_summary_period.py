@@ -246,7 +246,7 @@ def test_a_report_as_of_a_day_still_streams_in_index_order(cli: Cli, fixed_today
     """As of a day, patients discharged after it are in care: chosen in SQL, still in one
     ordered read (no sort of every row); later ratings are left out in Python."""
     from alliance_cli.paths import resolve_database
-    from alliance_cli.services.caseload import SOME_SERIES_SQL, _series, stream_patients
+    from alliance_cli.services.reports.caseload import SOME_SERIES_SQL, _series, stream_patients
     from alliance_cli.store.engine import open_database
 
     cli.make_room()

@@ -20,8 +20,8 @@ from alliance_cli.domain.words import plural
 from alliance_cli.paths import DatabaseLocation, sqlite_url
 from alliance_cli.render.summary import summary_markdown, summary_text
 from alliance_cli.render.wrap import cell_width, output_width, wrap
-from alliance_cli.services.demo import write_demo
-from alliance_cli.services.summary import period_summary
+from alliance_cli.services.maintenance.demo import write_demo
+from alliance_cli.services.reports.summary import period_summary
 from tests.conftest import FIXED_TODAY, Cli
 
 WIDTHS = (80, 120)

@@ -22,7 +22,7 @@ from alliance_cli.domain.rules import DEFAULT_THRESHOLDS, Thresholds
 from alliance_cli.domain.trends import TrendData, direction
 from alliance_cli.render.charts import ChartSeries, ChartSpec, render_chart
 from alliance_cli.render.trend_chart import ALL_DIMENSIONS_MIN_HEIGHT, trend_chart
-from alliance_cli.services.trend import trend_from
+from alliance_cli.services.reports.trend import trend_from
 from tests.conftest import Cli
 
 START = date(2026, 9, 7)

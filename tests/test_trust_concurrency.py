@@ -297,7 +297,7 @@ from sqlalchemy import text
 from alliance_cli.config import load_settings
 from alliance_cli.domain.scoring_input import RawRating
 from alliance_cli.paths import resolve_database
-from alliance_cli.services.sessions import record_session
+from alliance_cli.services.care.sessions import record_session
 from alliance_cli.store.engine import open_database
 
 path, codes = sys.argv[1], sys.argv[2].split(",")
@@ -467,8 +467,8 @@ def _make_template(path: Path) -> dict[str, int]:
     from alliance_cli.config import load_settings
     from alliance_cli.domain.scoring_input import RawRating
     from alliance_cli.paths import resolve_database
-    from alliance_cli.services.patients import PatientDetails, add_patient
-    from alliance_cli.services.sessions import record_session
+    from alliance_cli.services.care.patients import PatientDetails, add_patient
+    from alliance_cli.services.care.sessions import record_session
     from alliance_cli.store.engine import open_database
     from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
 

@@ -234,7 +234,7 @@ def test_an_interrupted_backup_never_has_the_backup_name(
     def disk_full(path: Path) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("alliance_cli.services.backup.fsync_file", disk_full)
+    monkeypatch.setattr("alliance_cli.services.maintenance.backup.fsync_file", disk_full)
     assert clinic("backup", str(clinic.db_path.parent / "copy.db")).exit_code != 0
     assert sorted(p.name for p in clinic.db_path.parent.iterdir()) == ["alliance.db"]
 

@@ -25,7 +25,7 @@ net only).
 
 A tally of how each command ended (and why the writer's refused adds were refused) is
 part of every failure message; at least one round must have converted the file, so the
-test cannot pass by refusing every time. Before the fix (services/replacement.py), on
+test cannot pass by refusing every time. Before the fix (services/maintenance/replacement.py), on
 the development machine (2 busy cores, three runs): encrypt and decrypt lost
 acknowledged adds in 1-3 rounds of 20 (exit 4 "the converted copy lost rows": the
 writer's new `-wal` deleted) and were refused as "in use" in all the others; restore

@@ -21,7 +21,7 @@ def _refuse_a_sqlite_file(ctx: typer.Context, what: str) -> None:
     """On a SQLite file `admin` has nothing to do, whether the file exists or not."""
     location = state(ctx).location()
     if location.path is not None:
-        from alliance_cli.services.admin import not_postgres
+        from alliance_cli.services.maintenance.admin import not_postgres
 
         raise not_postgres(location, what)
 
@@ -29,7 +29,7 @@ def _refuse_a_sqlite_file(ctx: typer.Context, what: str) -> None:
 @app.command("grant-clinician")
 def grant_clinician(ctx: typer.Context, role: RoleArgument) -> None:
     """Let ROLE keep its own caseload (it sees only its own patients)."""
-    from alliance_cli.services.admin import grant
+    from alliance_cli.services.maintenance.admin import grant
 
     _refuse_a_sqlite_file(ctx, "admin grant-clinician")
     with database(ctx) as db:
@@ -40,7 +40,7 @@ def grant_clinician(ctx: typer.Context, role: RoleArgument) -> None:
 @app.command("grant-supervisor")
 def grant_supervisor(ctx: typer.Context, role: RoleArgument) -> None:
     """Let ROLE read every clinician's caseload (`--all-clinicians`)."""
-    from alliance_cli.services.admin import grant
+    from alliance_cli.services.maintenance.admin import grant
 
     _refuse_a_sqlite_file(ctx, "admin grant-supervisor")
     with database(ctx) as db:
@@ -53,7 +53,7 @@ def roles(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
     """List the clinician and supervisor roles."""
     from alliance_cli.render.formats import print_csv, print_json
     from alliance_cli.render.tables import Column, print_table
-    from alliance_cli.services.admin import members
+    from alliance_cli.services.maintenance.admin import members
 
     _refuse_a_sqlite_file(ctx, "admin roles")
     with database(ctx) as db:

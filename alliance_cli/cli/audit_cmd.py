@@ -18,7 +18,7 @@ from alliance_cli.cli.completion import complete_code
 from alliance_cli.render.console import message
 
 if TYPE_CHECKING:
-    from alliance_cli.services.audit import LogEntry
+    from alliance_cli.services.care.audit import LogEntry
 
 
 def log(
@@ -33,7 +33,7 @@ def log(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Show the audit trail: when, who, which action, which record (never the content)."""
-    from alliance_cli.services.audit import audit_log
+    from alliance_cli.services.care.audit import audit_log
 
     with database(ctx) as db:
         entries = audit_log(db, code, to_date(since, "--since"))
@@ -75,8 +75,8 @@ def _print(entries: list[LogEntry], fmt: str) -> None:
 
 def undo(ctx: typer.Context, yes: YesOption = False) -> None:
     """Revert the last change made from this machine (asks first, showing what)."""
-    from alliance_cli.services.audit import plan_undo
-    from alliance_cli.services.audit import undo as run_undo
+    from alliance_cli.services.care.audit import plan_undo
+    from alliance_cli.services.care.audit import undo as run_undo
 
     with database(ctx) as db:
         plan = plan_undo(db)

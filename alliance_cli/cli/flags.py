@@ -58,7 +58,7 @@ def flags(
     DATE (later sessions and reviews ignored, no contact counted to DATE)."""
     from alliance_cli.domain.flags import filter_severity
     from alliance_cli.render import views
-    from alliance_cli.services.flags import caseload_flags, patient_flags
+    from alliance_cli.services.reports.flags import caseload_flags, patient_flags
 
     day = report_day(as_of)
     config = settings(ctx)

@@ -81,7 +81,7 @@ def add(
 ) -> None:
     """Add a goal; prints the new goal's id."""
     from alliance_cli.domain.gas import DEFAULT_BASELINE, DEFAULT_WEIGHT
-    from alliance_cli.services.goals import add_goal
+    from alliance_cli.services.care.goals import add_goal
 
     goal_text = required_text(text, "goal text")
     target_date = to_date(target, "--target")
@@ -115,7 +115,7 @@ def list_(
 ) -> None:
     """List a patient's active goals."""
     from alliance_cli.render import views
-    from alliance_cli.services.goals import list_goals
+    from alliance_cli.services.care.goals import list_goals
 
     with database(ctx) as db:
         goals = list_goals(db, code, include_closed=all_)
@@ -136,7 +136,7 @@ def status(
     ] = "today",
 ) -> None:
     """Review a goal: mark it achieved, dropped or active again."""
-    from alliance_cli.services.goals import set_goal_status
+    from alliance_cli.services.care.goals import set_goal_status
 
     review_note = text_or_none(note, "note")
     on = to_date(when, "--date")
@@ -168,7 +168,7 @@ def review(
 ) -> None:
     """Rate how far a goal was attained (GAS); earlier ratings are kept."""
     from alliance_cli.domain.gas import check_level, level_text
-    from alliance_cli.services.goals import review_goal
+    from alliance_cli.services.care.goals import review_goal
 
     level = check_level(gas)
     review_note = text_or_none(note, "note")
@@ -195,7 +195,7 @@ def edit(
 ) -> None:
     """Reword a goal, change its target date or GAS settings, or correct when it was set."""
     from alliance_cli.errors import InvalidInput
-    from alliance_cli.services.goals import edit_goal
+    from alliance_cli.services.care.goals import edit_goal
 
     given = (text, target, by, when, baseline, weight)
     if all(value is None for value in given):

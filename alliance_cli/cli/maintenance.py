@@ -21,7 +21,7 @@ from alliance_cli.render.console import message, out
 from alliance_cli.render.safe_text import one_line
 
 if TYPE_CHECKING:
-    from alliance_cli.services.doctor import Check
+    from alliance_cli.services.maintenance.doctor import Check
 
 
 def backup(
@@ -43,13 +43,13 @@ def backup(
     PostgreSQL, a pg_dump archive."""
     location = state(ctx).location()
     if location.is_postgresql:
-        from alliance_cli.services.pg_backup import backup_postgres
+        from alliance_cli.services.maintenance.pg_backup import backup_postgres
 
         target = backup_postgres(location, dest, force=force)
         out(one_line(str(target)))
         message(f"Backed up {location.display()} to {target} (pg_dump; restore with pg_restore).")
         return
-    from alliance_cli.services.backup import backup_database
+    from alliance_cli.services.maintenance.backup import backup_database
 
     target = backup_database(location, dest, force=force)
     out(one_line(str(target)))
@@ -68,8 +68,8 @@ def restore(
     yes: YesOption = False,
 ) -> None:
     """Replace the database with a backup; the current database is backed up first."""
-    from alliance_cli.services.backup import check_restore_source, restore_database
-    from alliance_cli.services.sqlite_files import sqlite_file
+    from alliance_cli.services.maintenance.backup import check_restore_source, restore_database
+    from alliance_cli.services.maintenance.sqlite_files import sqlite_file
 
     location = state(ctx).location()
     db_path = sqlite_file(location, "restore")
@@ -92,7 +92,7 @@ def restore(
 def doctor(ctx: typer.Context, fmt: TextFormatOption = TextFormat.text) -> None:
     """Check the database: integrity, file modes, schema, journal, links, filesystem (on
     PostgreSQL: schema, row-level security, clinic roles, your role)."""
-    from alliance_cli.services.doctor import doctor as run_checks
+    from alliance_cli.services.maintenance.doctor import doctor as run_checks
 
     checks = run_checks(state(ctx).location())
     if fmt is TextFormat.json:
@@ -133,7 +133,7 @@ def encrypt(ctx: typer.Context, yes: YesOption = False) -> None:
     Needs `pip install 'alliance-cli[encryption]'`. A plain backup is written first.
     """
     from alliance_cli.domain.words import plural
-    from alliance_cli.services.encryption import encrypt_database
+    from alliance_cli.services.maintenance.encryption import encrypt_database
 
     location = state(ctx).location()
     if location.path is not None:
@@ -155,7 +155,7 @@ def encrypt(ctx: typer.Context, yes: YesOption = False) -> None:
 
 def decrypt(ctx: typer.Context, yes: YesOption = False) -> None:
     """Turn an encrypted database back into a plain SQLite file (needs its key)."""
-    from alliance_cli.services.encryption import decrypt_database
+    from alliance_cli.services.maintenance.encryption import decrypt_database
 
     location = state(ctx).location()
     if location.path is not None:

@@ -38,7 +38,7 @@ def outcomes(
     caseload's association, not a prediction for one patient."""
     from alliance_cli.domain.dates import parse_date
     from alliance_cli.render.outcomes import show_outcomes
-    from alliance_cli.services.outcomes import caseload_outcomes
+    from alliance_cli.services.reports.outcomes import caseload_outcomes
 
     day = today()
     start = None if since is None else parse_date(since, day, what="--since")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from alliance_cli.domain.trends import TrendData
-    from alliance_cli.services.patients import PatientDetails
+    from alliance_cli.services.care.patients import PatientDetails
 
 app = typer.Typer(
     help="Patients: pseudonymous codes and what matters to them.",
@@ -89,7 +89,7 @@ def _details(
     instrument: str | None,
     ctx: typer.Context,
 ) -> PatientDetails:
-    from alliance_cli.services.patients import PatientDetails
+    from alliance_cli.services.care.patients import PatientDetails
 
     return PatientDetails(
         name=_keep_empty(name, "name"),
@@ -135,7 +135,7 @@ def add(
 ) -> None:
     """Add a patient under a pseudonymous code."""
     from alliance_cli.render import views
-    from alliance_cli.services.patients import add_patient
+    from alliance_cli.services.care.patients import add_patient
 
     details = _details(
         name, since, expectations, beliefs, emotional_state, social_context, note, instrument, ctx
@@ -158,7 +158,7 @@ def list_(
 ) -> None:
     """List patients: sessions, last session, latest scores, trend and flag counts."""
     from alliance_cli.render import views
-    from alliance_cli.services.patients import list_patients
+    from alliance_cli.services.care.patients import list_patients
 
     with database(ctx) as db:
         rows = list_patients(
@@ -187,7 +187,7 @@ def show(
     """The patient's dashboard: profile, current flags, active goals with their latest
     review, open tasks with adherence, recent sessions and a compact trend chart."""
     from alliance_cli.render import views
-    from alliance_cli.services.patients import show_patient
+    from alliance_cli.services.care.patients import show_patient
 
     with database(ctx) as db:
         overview = show_patient(db, code, settings(ctx), today(), recent=recent)
@@ -230,7 +230,7 @@ def edit(
     A new --instrument applies to later sessions; earlier ones keep theirs.
     """
     from alliance_cli.render import views
-    from alliance_cli.services.patients import PatientDetails, edit_patient
+    from alliance_cli.services.care.patients import PatientDetails, edit_patient
 
     details = _details(
         name, since, expectations, beliefs, emotional_state, social_context, note, instrument, ctx
@@ -264,7 +264,7 @@ def discharge(
     ] = None,
 ) -> None:
     """Mark a patient as discharged (kept, but hidden from `patient list`)."""
-    from alliance_cli.services.patients import discharge_patient
+    from alliance_cli.services.care.patients import discharge_patient
 
     on = to_date(when, "--date")
     assert on is not None
@@ -297,7 +297,7 @@ def _ask_ending(code: str) -> str:
 @app.command("reactivate")
 def reactivate(ctx: typer.Context, code: CodeArgument) -> None:
     """Resume care for a discharged patient."""
-    from alliance_cli.services.patients import reactivate_patient
+    from alliance_cli.services.care.patients import reactivate_patient
 
     with database(ctx) as db:
         profile = reactivate_patient(db, code)
@@ -315,7 +315,7 @@ def transfer(
     """Hand a patient over to another clinician's caseload, with the whole history."""
     from alliance_cli.clinician import name_problem
     from alliance_cli.errors import InvalidInput
-    from alliance_cli.services.patients import transfer_patient
+    from alliance_cli.services.care.patients import transfer_patient
 
     problem = name_problem(clinician)
     if problem:
@@ -329,7 +329,7 @@ def transfer(
 def delete(ctx: typer.Context, code: CodeArgument, yes: YesOption = False) -> None:
     """Erase a patient and everything attached (right to erasure). Cannot be undone."""
     from alliance_cli.domain.words import plural
-    from alliance_cli.services.patients import count_attached, delete_patient
+    from alliance_cli.services.care.patients import count_attached, delete_patient
 
     with database(ctx) as db:
         if not yes:

@@ -36,7 +36,7 @@ def prep(
     goals, tasks, the last note, and at most three points to focus on with suggestions
     (supportive, never prescriptive). Without a code: who has a current alert."""
     from alliance_cli.render.prep import show_brief, show_waiting
-    from alliance_cli.services.prep import patient_brief, patients_needing_prep
+    from alliance_cli.services.reports.prep import patient_brief, patients_needing_prep
 
     config = settings(ctx)
     with database(ctx) as db:

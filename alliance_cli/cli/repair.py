@@ -46,7 +46,7 @@ def add(
     """Record a repair attempt; it links itself to the patient's current rupture, drop or
     low flag (the most severe, latest). Prints the new repair's id."""
     from alliance_cli.render.repairs import answered
-    from alliance_cli.services.repairs import add_repair
+    from alliance_cli.services.care.repairs import add_repair
 
     on = to_date(when, "--date")
     assert on is not None
@@ -76,7 +76,7 @@ def list_(
     """List a patient's repair attempts, oldest first, with their outcome: repaired,
     not-yet (later sessions, none back) or pending (no later session yet)."""
     from alliance_cli.render.repairs import repairs
-    from alliance_cli.services.repairs import list_repairs
+    from alliance_cli.services.care.repairs import list_repairs
 
     with database(ctx) as db:
         found = list_repairs(db, code, settings(ctx))

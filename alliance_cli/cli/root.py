@@ -270,7 +270,7 @@ def _glance(ctx: typer.Context) -> None:
     missing database is exit 4, as for every report (`alliance --help` lists commands)."""
     from alliance_cli.cli.common import database, settings, today
     from alliance_cli.render.glance import show_glance
-    from alliance_cli.services.glance import glance
+    from alliance_cli.services.reports.glance import glance
 
     with database(ctx) as db:
         found = glance(db, settings(ctx), today())

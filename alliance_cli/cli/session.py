@@ -169,7 +169,7 @@ def add(
     stdin is a terminal.
     """
     from alliance_cli.render import views
-    from alliance_cli.services.sessions import (
+    from alliance_cli.services.care.sessions import (
         record_session,
     )
 
@@ -212,7 +212,7 @@ def _ask_and_store(
     rupture: str | None = None,
 ) -> StoredSession:
     """Ask on the terminal for what was left out (never inside a write transaction)."""
-    from alliance_cli.services.sessions import NewRating, add_session, rating_context
+    from alliance_cli.services.care.sessions import NewRating, add_session, rating_context
 
     context = rating_context(db, code, on, rater, today())
     instrument = config.instrument(context.instrument)
@@ -249,7 +249,7 @@ def list_(
 ) -> None:
     """List a patient's rating sets, oldest first."""
     from alliance_cli.render import views
-    from alliance_cli.services.sessions import list_sessions
+    from alliance_cli.services.care.sessions import list_sessions
 
     with database(ctx) as db:
         records = list_sessions(db, code)
@@ -281,7 +281,7 @@ def edit(
 ) -> None:
     """Correct a stored rating set (only the options given change)."""
     from alliance_cli.render import views
-    from alliance_cli.services.sessions import RatingChanges, edit_session
+    from alliance_cli.services.care.sessions import RatingChanges, edit_session
 
     changes = RatingChanges(
         date=to_date(when, "--date"),
@@ -301,7 +301,7 @@ def edit(
 @app.command("delete")
 def delete(ctx: typer.Context, session_id: SessionIdArgument, yes: YesOption = False) -> None:
     """Delete one rating set."""
-    from alliance_cli.services.sessions import delete_session, get_session
+    from alliance_cli.services.care.sessions import delete_session, get_session
 
     with database(ctx) as db:
         if not yes:

@@ -78,7 +78,7 @@ def summary(
     from alliance_cli.cli.output import deliver
     from alliance_cli.render.summary import summary_json, summary_markdown, summary_text
     from alliance_cli.render.wrap import output_width
-    from alliance_cli.services.summary import period_summary
+    from alliance_cli.services.reports.summary import period_summary
 
     period = _period(days, last_week, since, until, as_of)
     with database(ctx) as db:

@@ -60,7 +60,7 @@ def add(
     ] = "today",
 ) -> None:
     """Add an agreed task; prints the new task's id."""
-    from alliance_cli.services.tasks import add_task
+    from alliance_cli.services.care.tasks import add_task
 
     task_text = required_text(text, "task text")
     due_date = to_date(due, "--due")
@@ -83,7 +83,7 @@ def list_(
 ) -> None:
     """List a patient's active tasks with their reviews."""
     from alliance_cli.render import views
-    from alliance_cli.services.tasks import list_tasks
+    from alliance_cli.services.care.tasks import list_tasks
 
     with database(ctx) as db:
         tasks = list_tasks(db, code, include_closed=all_)
@@ -103,7 +103,7 @@ def review(
     ] = "today",
 ) -> None:
     """Record how far the patient carried out a task."""
-    from alliance_cli.services.tasks import review_task
+    from alliance_cli.services.care.tasks import review_task
 
     on = to_date(when, "--date")
     assert on is not None
@@ -124,7 +124,7 @@ def status(
     ] = "today",
 ) -> None:
     """Close a task as completed or dropped, or reopen it."""
-    from alliance_cli.services.tasks import set_task_status
+    from alliance_cli.services.care.tasks import set_task_status
 
     on = to_date(when, "--date")
     assert on is not None
@@ -147,7 +147,7 @@ def edit(
 ) -> None:
     """Reword a task, link it to a goal, change its due date or correct when it was agreed."""
     from alliance_cli.errors import InvalidInput
-    from alliance_cli.services.tasks import edit_task
+    from alliance_cli.services.care.tasks import edit_task
 
     if text is None and goal is None and due is None and when is None:
         raise InvalidInput("nothing to change", "give --text, --goal, --due or --date")

@@ -22,7 +22,7 @@ from alliance_cli.render.console import message
 def where(ctx: typer.Context, fmt: TextFormatOption = TextFormat.text) -> None:
     """Show where the database and config live, the schema version and counts."""
     from alliance_cli.render import views
-    from alliance_cli.services.info import database_info
+    from alliance_cli.services.maintenance.info import database_info
 
     views.database_info(database_info(state(ctx).location()), fmt.value)
 
@@ -51,8 +51,8 @@ def demo(
     command has changed (else exit 1, unless --force)."""
     from alliance_cli.paths import DatabaseLocation, default_demo_path, sqlite_url
     from alliance_cli.render import views
-    from alliance_cli.services.demo import write_demo
-    from alliance_cli.services.patients import list_patients
+    from alliance_cli.services.care.patients import list_patients
+    from alliance_cli.services.maintenance.demo import write_demo
 
     target = (path or default_demo_path()).expanduser().absolute()
     location = DatabaseLocation(

@@ -76,7 +76,7 @@ def export(
     """Export one patient's history (Markdown, JSON, CSV, FHIR R4) or, with --all, everyone."""
     from alliance_cli.cli.output import deliver
     from alliance_cli.render.progress import progress
-    from alliance_cli.services.export import all_exports, patient_export
+    from alliance_cli.services.exchange.export import all_exports, patient_export
 
     if (code is None) == (not all_):
         raise InvalidInput("give a patient code, or --all", "e.g. alliance export P014")
@@ -102,7 +102,7 @@ def export(
 
 def _chart(db: Database, code: str, ctx: typer.Context, *, for_patient: bool) -> str | None:
     from alliance_cli.render.trend_chart import trend_chart
-    from alliance_cli.services.trend import trend_data
+    from alliance_cli.services.reports.trend import trend_data
 
     data = trend_data(db, code, settings(ctx))
     if len(data.ratings) < 2:
@@ -145,8 +145,8 @@ def import_(
 ) -> None:
     """Import session rows (CSV) or a JSON export; all or nothing, and safe to repeat."""
     from alliance_cli.render.progress import progress
-    from alliance_cli.services.import_json import import_json
-    from alliance_cli.services.importer import import_csv
+    from alliance_cli.services.exchange.import_json import import_json
+    from alliance_cli.services.exchange.importer import import_csv
 
     kind = fmt or (ImportFormat.json if file.suffix.lower() == ".json" else ImportFormat.csv)
     config = settings(ctx)

@@ -55,7 +55,7 @@ def trend(
     """Chart the alliance over time, with the cut-off line and flagged sessions marked."""
     from alliance_cli.render.console import wants_color
     from alliance_cli.render.trend_chart import describe_single, trend_chart
-    from alliance_cli.services.trend import trend_data
+    from alliance_cli.services.reports.trend import trend_data
 
     config = settings(ctx)
     with database(ctx) as db:

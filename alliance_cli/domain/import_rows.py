@@ -5,7 +5,7 @@ rupture (none, withdrawal or confrontation; empty: not asked), note. Total is ac
 and ignored: it is recomputed. `quick` rows are scored from bond/goal/task, item
 instruments from items; the derived columns of the other kind are ignored, so a CSV
 export imports back as it was. Values arrive as they were exported: the CSV reader
-(services/importer.py) has undone the cell escaping of render/formats.py.
+(services/exchange/importer.py) has undone the cell escaping of render/formats.py.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ the old file and waited for its lock would otherwise commit into an unlinked ino
 be acknowledged. It checks, after its first read and after every BEGIN (for a write,
 once it holds the write lock), that the path still names the file it opened, and
 otherwise fails with "the database file was replaced" without writing anything. Why that
-is enough: services/replacement.py.
+is enough: services/maintenance/replacement.py.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def ensure_schema(engine: Engine, location: DatabaseLocation, *, clinician: str 
         backup = backup_before_upgrade(engine, location.path, current or "none")
     # `upgrade` reads the file's header (its own engine); closing that descriptor would
     # drop every POSIX lock this process holds on the file, the SHARED lock of a pooled
-    # connection included, which keeps a replacement out (services/replacement.py).
+    # connection included, which keeps a replacement out (services/maintenance/replacement.py).
     engine.dispose()
     try:
         upgrade(location.url, SCHEMA_HEAD, clinician=clinician)

@@ -19,14 +19,14 @@ from alliance_cli.domain.records import (
 )
 from alliance_cli.domain.trends import direction
 from alliance_cli.errors import Conflict, InvalidInput
-from alliance_cli.services.caseload import Streamed, stream_patients
-from alliance_cli.services.convert import (
+from alliance_cli.services.exchange.convert import (
     goal_record,
     patient_profile,
     session_record,
     task_record,
 )
-from alliance_cli.services.history import load_history
+from alliance_cli.services.reports.caseload import Streamed, stream_patients
+from alliance_cli.services.reports.history import load_history
 from alliance_cli.store.audit import (
     UndoStep,
     erase_patient_references,
@@ -168,9 +168,9 @@ def show_patient(
     db: Database, code: str, settings: Settings, today: date, *, recent: int = 10
 ) -> PatientOverview:
     """The patient's dashboard: profile, goals, tasks, recent sessions, flags, trend."""
-    from alliance_cli.services.goals import goal_reviews
-    from alliance_cli.services.repairs import patient_repairs
-    from alliance_cli.services.trend import trend_from
+    from alliance_cli.services.care.goals import goal_reviews
+    from alliance_cli.services.care.repairs import patient_repairs
+    from alliance_cli.services.reports.trend import trend_from
 
     with db.read() as session:
         patient = get_patient(session, code)

@@ -33,8 +33,8 @@ from alliance_cli.domain.records import (
 from alliance_cli.domain.text import check_code, one_of, text_field
 from alliance_cli.errors import AllianceError, InvalidInput
 from alliance_cli.render.json_export import EXPORT_FORMAT, READABLE_SCHEMA_VERSIONS
-from alliance_cli.services.import_repairs import import_repairs
-from alliance_cli.services.importer import (
+from alliance_cli.services.exchange.import_repairs import import_repairs
+from alliance_cli.services.exchange.importer import (
     Callback,
     DryRun,
     ImportReport,

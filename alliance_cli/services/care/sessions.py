@@ -16,8 +16,8 @@ from alliance_cli.domain.instruments import Instrument, Scores, score_changes
 from alliance_cli.domain.records import SessionRecord, StoredSession
 from alliance_cli.domain.scoring_input import RawRating, check_entry, scores_from_input
 from alliance_cli.errors import Conflict, InvalidInput
-from alliance_cli.services.convert import scores_of, session_record
-from alliance_cli.services.history import load_history
+from alliance_cli.services.exchange.convert import scores_of, session_record
+from alliance_cli.services.reports.history import load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Patient, SessionRating
 from alliance_cli.store.queries import get_patient, get_session_rating, patient_code, sessions_of

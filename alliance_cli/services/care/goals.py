@@ -11,7 +11,7 @@ from alliance_cli.domain.dates import check_care_date
 from alliance_cli.domain.gas import DEFAULT_BASELINE, DEFAULT_WEIGHT, LEVELS
 from alliance_cli.domain.records import GoalRecord
 from alliance_cli.errors import Conflict, InvalidInput
-from alliance_cli.services.convert import goal_record
+from alliance_cli.services.exchange.convert import goal_record
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient
 from alliance_cli.store.queries import get_goal, get_patient, patient_code

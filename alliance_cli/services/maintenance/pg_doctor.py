@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from alliance_cli.paths import DatabaseLocation
-from alliance_cli.services.doctor import Check
+from alliance_cli.services.maintenance.doctor import Check
 from alliance_cli.store.roles import CLINICIAN_ROLE, GROUPS, kinds_of
 from alliance_cli.store.schema import SCHEMA_HEAD
 

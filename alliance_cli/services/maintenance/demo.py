@@ -33,7 +33,7 @@ from alliance_cli.paths import (
     remove_temp,
     sqlite_url,
 )
-from alliance_cli.services.history import load_history
+from alliance_cli.services.reports.history import load_history
 from alliance_cli.store import cipher
 from alliance_cli.store.audit import AuditEntry
 from alliance_cli.store.engine import Database, open_database

@@ -1,6 +1,6 @@
 """`alliance encrypt` and `alliance decrypt`: convert the SQLite file with SQLCipher.
 
-Both hold the database against every other connection (services/replacement.py: no
+Both hold the database against every other connection (services/maintenance/replacement.py: no
 write can land between the copy and the rename, none is lost after it), take a private
 0600 backup (`VACUUM INTO`, named `...pre-encryption-...` / `...pre-decryption-...`),
 write the whole database into a temp file in the same directory with `sqlcipher_export`,
@@ -18,9 +18,9 @@ from pathlib import Path
 
 from alliance_cli.errors import Conflict, InvalidInput, StorageError
 from alliance_cli.paths import DatabaseLocation
-from alliance_cli.services.backup import backup_database
-from alliance_cli.services.replacement import Held, held_for_replacement
-from alliance_cli.services.sqlite_files import (
+from alliance_cli.services.maintenance.backup import backup_database
+from alliance_cli.services.maintenance.replacement import Held, held_for_replacement
+from alliance_cli.services.maintenance.sqlite_files import (
     fsync_file,
     integrity_problems,
     private_temp,

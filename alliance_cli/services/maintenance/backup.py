@@ -12,8 +12,8 @@ from pathlib import Path
 
 from alliance_cli.errors import AllianceError, Conflict, InvalidInput, NotFound, StorageError
 from alliance_cli.paths import DatabaseLocation, ensure_data_dir
-from alliance_cli.services.replacement import held_for_replacement
-from alliance_cli.services.sqlite_files import (
+from alliance_cli.services.maintenance.replacement import held_for_replacement
+from alliance_cli.services.maintenance.sqlite_files import (
     ALLIANCE_TABLES,
     file_integrity_problems,
     fsync_file,
@@ -125,8 +125,8 @@ def backup_database(
 ) -> Path:
     """Write a checked, consistent 0600 copy of the database; return its path. The copy
     of an encrypted database is encrypted with the same key. `through`: the connection
-    that holds the database for its replacement (services/replacement.py) makes the copy,
-    and the file itself is not opened here (that would drop the lock it holds)."""
+    that holds the database for its replacement (maintenance/replacement.py) makes the
+    copy, and the file itself is not opened here (that would drop the lock it holds)."""
     db_path = sqlite_file(location, "backup")
     if not db_path.exists():  # never created here: a backup of nothing is no backup
         raise database_missing(location)
@@ -238,7 +238,7 @@ def _use_wal(path: Path) -> None:
 
 def restore_database(location: DatabaseLocation, src: Path) -> RestoreResult:
     """Replace the database with a checked `VACUUM INTO` copy of `src`, after a backup of
-    it; both under its lock, so no write is lost between them (services/replacement.py)."""
+    it; both under its lock, so no write is lost between them (maintenance/replacement.py)."""
     db_path = sqlite_file(location, "restore")
     source = check_restore_source(src)
     target = Path(os.path.realpath(db_path))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alliance_cli.config import Settings
 from alliance_cli.domain.flags import History, history_flags
 from alliance_cli.domain.trends import TrendData
-from alliance_cli.services.history import load_history
+from alliance_cli.services.reports.history import load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.queries import get_patient
 

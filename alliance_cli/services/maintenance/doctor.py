@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from alliance_cli.errors import AllianceError
 from alliance_cli.paths import DatabaseLocation, sqlite_uri
-from alliance_cli.services.sqlite_files import (
+from alliance_cli.services.maintenance.sqlite_files import (
     header,
     side_files,
     sqlite_file,
@@ -362,7 +362,7 @@ def _file_checks(path: Path) -> list[Check]:
 def doctor(location: DatabaseLocation) -> list[Check]:
     """Every health check of the database (file); nothing is created or changed."""
     if location.is_postgresql:
-        from alliance_cli.services.pg_doctor import pg_doctor
+        from alliance_cli.services.maintenance.pg_doctor import pg_doctor
 
         return pg_doctor(location)
     path = sqlite_file(location, "doctor")

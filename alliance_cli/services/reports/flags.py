@@ -15,8 +15,8 @@ from alliance_cli.domain.flags import (
     select_current,
     up_to,
 )
-from alliance_cli.services.caseload import stream_patients
-from alliance_cli.services.history import load_history
+from alliance_cli.services.reports.caseload import stream_patients
+from alliance_cli.services.reports.history import load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.queries import get_patient
 

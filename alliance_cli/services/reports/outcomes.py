@@ -23,7 +23,7 @@ from alliance_cli.domain.outcomes import (
     OutcomeTally,
     share_of_range,
 )
-from alliance_cli.services.caseload import Streamed, _cursor, stream_patients
+from alliance_cli.services.reports.caseload import Streamed, _cursor, stream_patients
 from alliance_cli.store.engine import Database
 
 ENDINGS_SQL = "SELECT id, ending FROM patient WHERE status = 'discharged'"

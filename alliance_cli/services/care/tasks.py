@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from alliance_cli.domain.dates import check_care_date
 from alliance_cli.domain.records import TaskRecord
 from alliance_cli.errors import InvalidInput
-from alliance_cli.services.convert import task_record
+from alliance_cli.services.exchange.convert import task_record
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Patient, Task, TaskReview
 from alliance_cli.store.queries import get_goal, get_patient, get_task, patient_code

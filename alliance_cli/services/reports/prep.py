@@ -8,8 +8,8 @@ from alliance_cli.config import Settings
 from alliance_cli.domain.flag_groups import group_by_event
 from alliance_cli.domain.prep import Brief, Waiting, build_brief
 from alliance_cli.domain.trends import direction
-from alliance_cli.services.flags import caseload_flags
-from alliance_cli.services.patients import show_patient
+from alliance_cli.services.care.patients import show_patient
+from alliance_cli.services.reports.flags import caseload_flags
 from alliance_cli.store.engine import Database
 
 RECENT_SETS = 20  # enough for each rater's last two sets and the latest note

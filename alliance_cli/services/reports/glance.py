@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from alliance_cli.config import Settings
 from alliance_cli.domain.glance import Glance, caseload_glance
-from alliance_cli.services.caseload import stream_patients
-from alliance_cli.services.flags import caseload_flags
+from alliance_cli.services.reports.caseload import stream_patients
+from alliance_cli.services.reports.flags import caseload_flags
 from alliance_cli.store.engine import Database
 
 WEEK = timedelta(days=6)  # the 7 days up to and including today

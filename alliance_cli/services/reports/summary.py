@@ -20,8 +20,8 @@ from alliance_cli.domain.summary import (
     clinician_lines,
     ending_counts,
 )
-from alliance_cli.services.caseload import stream_patients
-from alliance_cli.services.repairs import period_repairs
+from alliance_cli.services.care.repairs import period_repairs
+from alliance_cli.services.reports.caseload import stream_patients
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, Task, TaskReview
 from alliance_cli.store.queries import mine

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alliance_cli.errors import StorageError
-from alliance_cli.services.sqlite_files import install, side_files, storage_error
+from alliance_cli.services.maintenance.sqlite_files import install, side_files, storage_error
 from alliance_cli.store import cipher
 from alliance_cli.store import engine as store_engine
 from alliance_cli.store.db_errors import Problem, problem_of

@@ -19,8 +19,8 @@ from pathlib import Path
 from alliance_cli.errors import Conflict, InvalidInput, StorageError
 from alliance_cli.paths import DatabaseLocation
 from alliance_cli.render.safe_text import one_line
-from alliance_cli.services.backup import at_destination
-from alliance_cli.services.sqlite_files import fsync_file, install, private_temp
+from alliance_cli.services.maintenance.backup import at_destination
+from alliance_cli.services.maintenance.sqlite_files import fsync_file, install, private_temp
 
 DUMP_MAGIC = b"PGDMP"
 

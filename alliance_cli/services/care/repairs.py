@@ -14,7 +14,7 @@ from alliance_cli.domain.flags import History, current_flags, up_to
 from alliance_cli.domain.repairs import FlagLink, RepairRecord, flag_to_answer, repair_outcome
 from alliance_cli.domain.summary import Period
 from alliance_cli.errors import InvalidInput
-from alliance_cli.services.history import load_history
+from alliance_cli.services.reports.history import load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Patient, Repair
 from alliance_cli.store.queries import get_patient

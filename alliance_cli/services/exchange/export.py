@@ -10,9 +10,14 @@ from sqlmodel import Session, col, select
 from alliance_cli.config import Settings
 from alliance_cli.domain.export import PatientExport
 from alliance_cli.domain.flags import current_flags, history_flags
-from alliance_cli.services.convert import goal_record, patient_profile, session_record, task_record
-from alliance_cli.services.history import load_history
-from alliance_cli.services.repairs import patient_repairs
+from alliance_cli.services.care.repairs import patient_repairs
+from alliance_cli.services.exchange.convert import (
+    goal_record,
+    patient_profile,
+    session_record,
+    task_record,
+)
+from alliance_cli.services.reports.history import load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, Task, TaskReview
 from alliance_cli.store.queries import get_patient, mine, sessions_of

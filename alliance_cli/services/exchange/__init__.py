@@ -1,0 +1,1 @@
+"""Exchange: exports (Markdown, JSON, CSV, FHIR) and imports (CSV rows, JSON exports)."""
