@@ -208,3 +208,32 @@ def test_the_summary_shows_a_gas_change(fixed_today: date, cli: Cli) -> None:
     assert "GAS -1 -> +1: Walk to the shop" in cli.ok("summary").stdout
     month = json.loads(cli.ok("summary", "--days", "30", "--format", "json").stdout)
     assert [(e["gas"], e["gas_before"]) for e in month["goals_reviewed"]] == [(-1, None), (1, -1)]
+
+
+@pytest.mark.sqlite_only  # clinicians named with --clinician share one SQLite file
+def test_all_clinicians_gives_the_clinic_then_each_clinician(
+    fixed_today: date, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path / "clinic.db")
+    start = (fixed_today - timedelta(weeks=10)).isoformat()
+    left = (fixed_today - timedelta(weeks=2)).isoformat()
+    endings = [("dr_a", "A1", "mutual"), ("dr_a", "A2", "dropout"), ("dr_b", "B1", "mutual")]
+    for who, code, ending in endings:
+        cli.ok("--clinician", who, "patient", "add", code, "--since", start)
+        day = (fixed_today - timedelta(weeks=5)).isoformat()
+        args = ("--bond", "7", "--goal", "7", "--task", "7")
+        cli.ok("--clinician", who, "session", "add", code, "--date", day, *args)
+        cli.ok("--clinician", who, "patient", "discharge", code, "--date", left, "--ending", ending)
+    mine = json.loads(cli.ok("--clinician", "dr_a", "outcomes", "--format", "json").stdout)
+    assert mine["n"] == 2 and mine["clinicians"] == []
+    clinic = json.loads(
+        cli.ok("--clinician", "dr_a", "outcomes", "--all-clinicians", "--format", "json").stdout
+    )
+    assert clinic["n"] == 3 and clinic["endings"]["dropout"] == 1
+    assert [(c["clinician"], c["n"], c["dropout_rate"]) for c in clinic["clinicians"]] == [
+        ("dr_a", 2, 0.5),
+        ("dr_b", 1, 0.0),
+    ]
+    assert set(clinic["clinicians"][0]) == {"clinician"} | (set(clinic) - {"period", "clinicians"})
+    text = cli.ok("--clinician", "dr_a", "outcomes", "--all-clinicians").stdout
+    assert "Clinic (3 patients)" in text and "Clinician dr_b (1 patient)" in text

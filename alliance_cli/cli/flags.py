@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -17,13 +16,8 @@ from alliance_cli.cli.common import (
     settings,
 )
 from alliance_cli.cli.completion import complete_code
+from alliance_cli.domain.vocabulary import Severity
 from alliance_cli.render.console import message
-
-
-class Severity(StrEnum):
-    alert = "alert"
-    watch = "watch"
-    info = "info"
 
 
 def flags(
@@ -67,7 +61,7 @@ def flags(
             found = caseload_flags(db, config, day, history=history, all_clinicians=all_clinicians)
         else:
             found = patient_flags(db, code, config, day, history=history)
-    found = filter_severity(found, severity.value if severity else None)
+    found = filter_severity(found, severity)
     if not found and fmt == OutputFormat.table:
         when = day.isoformat()
         if history:

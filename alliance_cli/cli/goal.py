@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from alliance_cli.cli.agreements import (
+    NoteOption,
+    ReviewDateOption,
+    day,
+    require_a_change,
+    show_list,
+)
 from alliance_cli.cli.common import (
     CodeArgument,
     FormatOption,
@@ -17,23 +23,12 @@ from alliance_cli.cli.common import (
     today,
 )
 from alliance_cli.domain.text import required_text
+from alliance_cli.domain.vocabulary import GoalStatus, ProposedBy
 from alliance_cli.render.console import message, out
 
 app = typer.Typer(
     help="Goals agreed with the patient.", no_args_is_help=True, rich_markup_mode=None
 )
-
-
-class ProposedBy(StrEnum):
-    patient = "patient"
-    therapist = "therapist"
-    joint = "joint"
-
-
-class GoalStatus(StrEnum):
-    active = "active"
-    achieved = "achieved"
-    dropped = "dropped"
 
 
 TargetOption = Annotated[
@@ -70,7 +65,7 @@ def add(
     text: Annotated[str, typer.Argument(help="The goal, in the patient's words.")],
     by: Annotated[
         ProposedBy, typer.Option("--by", help="Who proposed it: patient, therapist or joint.")
-    ] = ProposedBy.joint,
+    ] = ProposedBy.JOINT,
     target: TargetOption = None,
     when: Annotated[
         str,
@@ -85,15 +80,14 @@ def add(
 
     goal_text = required_text(text, "goal text")
     target_date = to_date(target, "--target")
-    on = to_date(when, "--date")
-    assert on is not None
+    on = day(when)
     start, weighs = _gas_settings(baseline, weight)
     with database(ctx) as db:
         goal = add_goal(
             db,
             code,
             goal_text,
-            proposed_by=by.value,
+            proposed_by=by,
             target=target_date,
             on=on,
             today=today(),
@@ -119,10 +113,7 @@ def list_(
 
     with database(ctx) as db:
         goals = list_goals(db, code, include_closed=all_)
-    if not goals and fmt == OutputFormat.table:
-        message("No goals to show." + ("" if all_ else " (--all shows closed goals)"))
-        return
-    views.goals(goals, fmt.value)
+    show_list(goals, fmt, views.goals, nouns="goals", closed_too=all_)
 
 
 @app.command("status")
@@ -130,21 +121,16 @@ def status(
     ctx: typer.Context,
     goal_id: GoalIdArgument,
     new_status: Annotated[GoalStatus, typer.Argument(metavar="achieved|dropped|active")],
-    note: Annotated[str | None, typer.Option("--note", help="What the review found.")] = None,
-    when: Annotated[
-        str, typer.Option("--date", metavar="DATE", help="Review date (default today).")
-    ] = "today",
+    note: NoteOption = None,
+    when: ReviewDateOption = "today",
 ) -> None:
     """Review a goal: mark it achieved, dropped or active again."""
     from alliance_cli.services.care.goals import set_goal_status
 
     review_note = text_or_none(note, "note")
-    on = to_date(when, "--date")
-    assert on is not None
+    on = day(when)
     with database(ctx) as db:
-        goal = set_goal_status(
-            db, goal_id, new_status.value, note=review_note, on=on, today=today()
-        )
+        goal = set_goal_status(db, goal_id, new_status, note=review_note, on=on, today=today())
     message(f"Goal {goal.id} of {goal.patient} is {goal.status}.")
 
 
@@ -161,10 +147,8 @@ def review(
             "0 the expected outcome, 1 more, 2 much more.",
         ),
     ],
-    note: Annotated[str | None, typer.Option("--note", help="What the review found.")] = None,
-    when: Annotated[
-        str, typer.Option("--date", metavar="DATE", help="Review date (default today).")
-    ] = "today",
+    note: NoteOption = None,
+    when: ReviewDateOption = "today",
 ) -> None:
     """Rate how far a goal was attained (GAS); earlier ratings are kept."""
     from alliance_cli.domain.gas import check_level, level_text
@@ -172,8 +156,7 @@ def review(
 
     level = check_level(gas)
     review_note = text_or_none(note, "note")
-    on = to_date(when, "--date")
-    assert on is not None
+    on = day(when)
     with database(ctx) as db:
         goal = review_goal(db, goal_id, level, note=review_note, on=on, today=today())
     message(f"Goal {goal.id} of {goal.patient}: GAS {level_text(level)} on {on.isoformat()}.")
@@ -194,14 +177,18 @@ def edit(
     weight: WeightOption = None,
 ) -> None:
     """Reword a goal, change its target date or GAS settings, or correct when it was set."""
-    from alliance_cli.errors import InvalidInput
     from alliance_cli.services.care.goals import edit_goal
 
-    given = (text, target, by, when, baseline, weight)
-    if all(value is None for value in given):
-        raise InvalidInput(
-            "nothing to change", "give --text, --target, --by, --date, --baseline or --weight"
-        )
+    require_a_change(
+        {
+            "--text": text,
+            "--target": target,
+            "--by": by,
+            "--date": when,
+            "--baseline": baseline,
+            "--weight": weight,
+        }
+    )
     new_text = None if text is None else required_text(text, "goal text")
     target_date = to_date(target, "--target")
     created = to_date(when, "--date")
@@ -212,7 +199,7 @@ def edit(
             goal_id,
             text=new_text,
             target=target_date,
-            proposed_by=by.value if by else None,
+            proposed_by=by,
             created=created,
             today=today(),
             baseline=start,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -25,6 +24,7 @@ from alliance_cli.cli.common import (
 )
 from alliance_cli.domain.dates import check_not_future
 from alliance_cli.domain.text import check_code
+from alliance_cli.domain.vocabulary import Ending
 from alliance_cli.render.console import message
 
 if TYPE_CHECKING:
@@ -38,16 +38,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-class Ending(StrEnum):
-    """How care ended (domain/records.py ENDINGS)."""
-
-    mutual = "mutual"
-    dropout = "dropout"
-    referred = "referred"
-    moved = "moved"
-    other = "other"
 
 
 NameOption = Annotated[
@@ -269,13 +259,13 @@ def discharge(
     on = to_date(when, "--date")
     assert on is not None
     said = text_or_none(reason, "reason")
-    how = ending.value if ending is not None else _ask_ending(code)
+    how = ending if ending is not None else _ask_ending(code)
     with database(ctx) as db:
         profile = discharge_patient(db, code, on, said, how)
     message(f"Discharged {profile.code} on {on.isoformat()} ({how}).")
 
 
-def _ask_ending(code: str) -> str:
+def _ask_ending(code: str) -> Ending:
     """How care ended, asked on a terminal; without one, the option is required."""
     from alliance_cli.cli.common import ask, stdin_is_terminal
     from alliance_cli.domain.records import ENDINGS
@@ -290,7 +280,7 @@ def _ask_ending(code: str) -> str:
             raise Cancelled("nothing was changed")
         reply = answer.strip().lower()
         if reply in ENDINGS:
-            return reply
+            return Ending(reply)
         sys.stderr.write(f"Answer one of: {', '.join(ENDINGS)}.\n")
 
 

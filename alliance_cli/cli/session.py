@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
@@ -33,6 +32,7 @@ from alliance_cli.domain.scoring_input import (
     missing_entries,
     scores_from_input,
 )
+from alliance_cli.domain.vocabulary import Marker, Rater
 from alliance_cli.errors import Cancelled, InvalidInput
 from alliance_cli.render.console import message
 from alliance_cli.render.values import fmt_score
@@ -49,20 +49,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-class Rater(StrEnum):
-    patient = "patient"
-    therapist = "therapist"
-
-
-class Marker(StrEnum):
-    """Was there a rupture in the session? The two marker types of the Rupture
-    Resolution Rating System (Eubanks, Muran & Safran)."""
-
-    none = "none"
-    withdrawal = "withdrawal"
-    confrontation = "confrontation"
 
 
 RuptureOption = Annotated[
@@ -157,7 +143,7 @@ def add(
     items: ItemsOption = None,
     rater: Annotated[
         Rater, typer.Option("--rater", help="Who rated: patient (default) or therapist.")
-    ] = Rater.patient,
+    ] = Rater.PATIENT,
     note: NoteOption = None,
     rupture: RuptureOption = None,
     fmt: TextFormatOption = TextFormat.text,
@@ -177,7 +163,6 @@ def add(
     assert on is not None
     note_text = text_or_none(note, "note")
     raw = RawRating(bond=bond, goal=goal, task=task, items=items)
-    marker = None if rupture is None else rupture.value
     config = settings(ctx)
     complete = items is not None or None not in (bond, goal, task)
     with database(ctx) as db:
@@ -187,16 +172,16 @@ def add(
                 code,
                 raw,
                 when=on,
-                rater=rater.value,
+                rater=rater,
                 note=note_text,
                 settings=config,
                 today=today(),
-                rupture=marker,
+                rupture=rupture,
             )
         else:
-            stored = _ask_and_store(db, code, raw, on, rater.value, note_text, config, marker)
+            stored = _ask_and_store(db, code, raw, on, rater, note_text, config, rupture)
     views.stored_session(stored, fmt.value)
-    warning = rater_warning(config.instrument(stored.session.instrument), rater.value)
+    warning = rater_warning(config.instrument(stored.session.instrument), rater)
     if warning and stored.previous is None:  # once: at this rater's first set on the form
         message("warning: " + warning)
 
@@ -206,10 +191,10 @@ def _ask_and_store(
     code: str,
     raw: RawRating,
     on: date,
-    rater: str,
+    rater: Rater,
     note: str | None,
     config: Settings,
-    rupture: str | None = None,
+    rupture: Marker | None = None,
 ) -> StoredSession:
     """Ask on the terminal for what was left out (never inside a write transaction)."""
     from alliance_cli.services.care.sessions import NewRating, add_session, rating_context
@@ -285,7 +270,7 @@ def edit(
 
     changes = RatingChanges(
         date=to_date(when, "--date"),
-        rater=rater.value if rater else None,
+        rater=rater,
         ratings=RawRating(bond=bond, goal=goal, task=task, items=items),
         note=None if note is None else (text_or_none(note, "note") or ""),
         rupture=rupture,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from alliance_cli.cli.agreements import ReviewDateOption, day, require_a_change, show_list
 from alliance_cli.cli.common import (
     CodeArgument,
     FormatOption,
@@ -17,6 +17,7 @@ from alliance_cli.cli.common import (
 )
 from alliance_cli.domain.dates import check_not_future
 from alliance_cli.domain.text import required_text
+from alliance_cli.domain.vocabulary import Adherence, TaskStatus
 from alliance_cli.render.console import message, out
 
 app = typer.Typer(
@@ -24,18 +25,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-class Adherence(StrEnum):
-    done = "done"
-    partly = "partly"
-    not_done = "not-done"
-
-
-class TaskStatus(StrEnum):
-    active = "active"
-    completed = "completed"
-    dropped = "dropped"
 
 
 TaskIdArgument = Annotated[int, typer.Argument(help="Task id (see `alliance task list`).")]
@@ -64,8 +53,7 @@ def add(
 
     task_text = required_text(text, "task text")
     due_date = to_date(due, "--due")
-    on = to_date(when, "--date")
-    assert on is not None
+    on = day(when)
     with database(ctx) as db:
         task = add_task(db, code, task_text, goal_id=goal, due=due_date, on=on, today=today())
     out(str(task.id))
@@ -87,10 +75,7 @@ def list_(
 
     with database(ctx) as db:
         tasks = list_tasks(db, code, include_closed=all_)
-    if not tasks and fmt == OutputFormat.table:
-        message("No tasks to show." + ("" if all_ else " (--all shows closed tasks)"))
-        return
-    views.tasks(tasks, fmt.value)
+    show_list(tasks, fmt, views.tasks, nouns="tasks", closed_too=all_)
 
 
 @app.command("review")
@@ -98,19 +83,16 @@ def review(
     ctx: typer.Context,
     task_id: TaskIdArgument,
     adherence: Annotated[Adherence, typer.Option("--adherence", help="done, partly or not-done.")],
-    when: Annotated[
-        str, typer.Option("--date", metavar="DATE", help="Review date (default today).")
-    ] = "today",
+    when: ReviewDateOption = "today",
 ) -> None:
     """Record how far the patient carried out a task."""
     from alliance_cli.services.care.tasks import review_task
 
-    on = to_date(when, "--date")
-    assert on is not None
+    on = day(when)
     check_not_future(on, today(), what="review date")
     with database(ctx) as db:
-        task = review_task(db, task_id, adherence.value, on)
-    message(f"Task {task.id} of {task.patient}: {adherence.value} on {on.isoformat()}.")
+        task = review_task(db, task_id, adherence, on)
+    message(f"Task {task.id} of {task.patient}: {adherence} on {on.isoformat()}.")
 
 
 @app.command("status")
@@ -126,10 +108,9 @@ def status(
     """Close a task as completed or dropped, or reopen it."""
     from alliance_cli.services.care.tasks import set_task_status
 
-    on = to_date(when, "--date")
-    assert on is not None
+    on = day(when)
     with database(ctx) as db:
-        task = set_task_status(db, task_id, new_status.value, on=on, today=today())
+        task = set_task_status(db, task_id, new_status, on=on, today=today())
     message(f"Task {task.id} of {task.patient} is {task.status}.")
 
 
@@ -146,11 +127,9 @@ def edit(
     ] = None,
 ) -> None:
     """Reword a task, link it to a goal, change its due date or correct when it was agreed."""
-    from alliance_cli.errors import InvalidInput
     from alliance_cli.services.care.tasks import edit_task
 
-    if text is None and goal is None and due is None and when is None:
-        raise InvalidInput("nothing to change", "give --text, --goal, --due or --date")
+    require_a_change({"--text": text, "--goal": goal, "--due": due, "--date": when})
     new_text = None if text is None else required_text(text, "task text")
     due_date = to_date(due, "--due")
     created = to_date(when, "--date")

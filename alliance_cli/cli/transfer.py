@@ -18,20 +18,6 @@ if TYPE_CHECKING:
     from alliance_cli.domain.export import PatientExport
     from alliance_cli.services.database import Database
 
-SESSION_CSV_KEYS = (
-    "patient",
-    "date",
-    "rater",
-    "instrument",
-    "bond",
-    "goal",
-    "task",
-    "total",
-    "items",
-    "rupture",
-    "note",  # free text last
-)
-
 
 class ExportFormat(StrEnum):
     markdown = "markdown"
@@ -127,9 +113,10 @@ def _render(
         from alliance_cli.render.formats import to_json
 
         return to_json(fhir_bundle(exports[0]))
+    from alliance_cli.domain.exchange_format import CSV_EXPORT_COLUMNS
     from alliance_cli.render.formats import csv_text, session_dict
 
-    return csv_text(SESSION_CSV_KEYS, [session_dict(s) for e in exports for s in e.sessions])
+    return csv_text(CSV_EXPORT_COLUMNS, [session_dict(s) for e in exports for s in e.sessions])
 
 
 def import_(

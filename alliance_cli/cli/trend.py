@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from alliance_cli.cli.common import CodeArgument, database, settings
+from alliance_cli.domain.vocabulary import Rater
 from alliance_cli.render.console import message, out
 
 
@@ -18,11 +19,6 @@ class Dimension(StrEnum):
     task = "task"
     total = "total"
     all = "all"
-
-
-class RaterChoice(StrEnum):
-    patient = "patient"
-    therapist = "therapist"
 
 
 def trend(
@@ -41,8 +37,8 @@ def trend(
         ),
     ] = None,
     rater: Annotated[
-        RaterChoice, typer.Option("--rater", help="Whose ratings: patient or therapist.")
-    ] = RaterChoice.patient,
+        Rater, typer.Option("--rater", help="Whose ratings: patient or therapist.")
+    ] = Rater.PATIENT,
     width: Annotated[
         int | None,
         typer.Option("--width", min=30, max=1000, help="Chart width, 30-1000 (default: terminal)."),
@@ -59,14 +55,14 @@ def trend(
 
     config = settings(ctx)
     with database(ctx) as db:
-        data = trend_data(db, code, config, rater=rater.value, last=last)
+        data = trend_data(db, code, config, rater=rater, last=last)
     if data.other_instruments:
         message(
-            f"Earlier {rater.value} ratings used {', '.join(data.other_instruments)}; "
+            f"Earlier {rater} ratings used {', '.join(data.other_instruments)}; "
             f"only {data.instrument.name} sessions are charted (scores are not comparable)."
         )
     if not data.ratings:
-        message(f"No {rater.value} ratings with {data.instrument.name} yet for {data.patient}.")
+        message(f"No {rater} ratings with {data.instrument.name} yet for {data.patient}.")
         return
     if len(data.ratings) == 1:
         out(describe_single(data))

@@ -18,23 +18,24 @@ from dataclasses import dataclass
 from datetime import date
 
 from alliance_cli.domain.flag_model import SEVERITY_RANK, Flag
+from alliance_cli.domain.vocabulary import BOTH, FlagKind, Rater, Severity
 
 # Within one severity, the kind that explains the others first.
 KIND_ORDER = (
-    "unnoticed-rupture",
-    "reported-rupture",
-    "rupture",
-    "early-risk",
-    "drop",
-    "low",
-    "decline",
-    "discrepancy",
-    "no-contact",
-    "tasks-missed",
+    FlagKind.UNNOTICED_RUPTURE,
+    FlagKind.REPORTED_RUPTURE,
+    FlagKind.RUPTURE,
+    FlagKind.EARLY_RISK,
+    FlagKind.DROP,
+    FlagKind.LOW,
+    FlagKind.DECLINE,
+    FlagKind.DISCREPANCY,
+    FlagKind.NO_CONTACT,
+    FlagKind.TASKS_MISSED,
 )
 _KIND_RANK = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
 _SCORE_RANK = {"bond": 0, "goal": 1, "task": 2, "total": 3}
-_LABELS = {"discrepancy": "discrepancy (patient vs therapist)"}
+_LABELS = {FlagKind.DISCREPANCY: "discrepancy (patient vs therapist)"}
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,13 @@ class FlagEvent:
 
     patient: str
     date: date
-    rater: str | None
-    severity: str  # the most severe of its flags
+    rater: Rater | None
+    severity: Severity  # the most severe of its flags
     flags: tuple[Flag, ...]  # most severe first
     clinician: str = ""
 
     @property
-    def kinds(self) -> tuple[str, ...]:
+    def kinds(self) -> tuple[FlagKind, ...]:
         """Each kind once, in the order the text names them."""
         return tuple(dict.fromkeys(f.kind for f in self.flags))
 
@@ -63,7 +64,7 @@ class FlagEvent:
                 parts.append(f"{_LABELS.get(kind, kind)}: " + ", ".join(f.brief for f in flags))
             else:
                 parts.append(f"{kind}: " + "; ".join(_without_rater(f) for f in flags))
-        who = f"{self.rater} rating: " if self.rater == "therapist" else ""
+        who = f"{self.rater} rating: " if self.rater == Rater.THERAPIST else ""
         return who + "; ".join(parts)
 
 
@@ -81,18 +82,18 @@ def _order(flag: Flag) -> tuple[int, int, int, str]:
     )
 
 
-def _event_key(flag: Flag) -> tuple[str, str, date, str, str]:
+def _event_key(flag: Flag) -> tuple[str, str, date, Rater | None, str]:
     """Flags of one session share patient, date and rater; a flag on both raters'
     sets (a discrepancy, an unnoticed rupture) joins the patient's; any other is alone."""
     alone = "" if flag.rater else f"{flag.kind}\0{flag.message}"
-    rater = "patient" if flag.rater == "both" else flag.rater or ""
+    rater = Rater.PATIENT if flag.rater == BOTH else flag.rater
     return (flag.clinician, flag.patient, flag.date, rater, alone)
 
 
 def group_by_event(flags: Iterable[Flag]) -> list[FlagEvent]:
     """Flags as events: one patient's events together (patients by their most severe
     event, then code), each patient's most severe first, then the latest first."""
-    grouped: dict[tuple[str, str, date, str, str], list[Flag]] = {}
+    grouped: dict[tuple[str, str, date, Rater | None, str], list[Flag]] = {}
     for flag in flags:
         grouped.setdefault(_event_key(flag), []).append(flag)
     events = []
@@ -102,7 +103,7 @@ def group_by_event(flags: Iterable[Flag]) -> list[FlagEvent]:
             FlagEvent(
                 patient=patient,
                 date=when,
-                rater=rater or None,
+                rater=rater,
                 severity=ordered[0].severity,
                 flags=ordered,
                 clinician=clinician,

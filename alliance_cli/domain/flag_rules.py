@@ -12,11 +12,11 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from alliance_cli.domain.flag_model import PATIENT_HIGHER, THERAPIST_HIGHER, Flag, Rating
+from alliance_cli.domain.flag_model import PATIENT_HIGHER, THERAPIST_HIGHER, Flag, Rating, Report
 from alliance_cli.domain.instruments import DIMENSIONS
 from alliance_cli.domain.rules import Thresholds
+from alliance_cli.domain.vocabulary import BOTH, FlagKind, Marker, Rater, Severity
 
 EPSILON = 1e-9  # thresholds are inclusive; scores are decimal fractions in binary floats
 
@@ -25,15 +25,15 @@ def number(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _who(rater: str) -> str:
-    return "" if rater == "patient" else f"{rater} rating: "
+def _who(rater: Rater) -> str:
+    return "" if rater == Rater.PATIENT else f"{rater} rating: "
 
 
 def make_flag(
     patient: str,
     rating: Rating,
-    kind: str,
-    severity: str,
+    kind: FlagKind,
+    severity: Severity,
     dimension: str | None,
     message: str,
     brief: str = "",
@@ -60,11 +60,15 @@ def level_flags(patient: str, rating: Rating, rules: Thresholds, early: bool) ->
             f"{number(rules.early_total)} (dropout risk)"
         )
         brief = f"total {number(rating.total)} below {number(rules.early_total)} (dropout risk)"
-        flags.append(make_flag(patient, rating, "early-risk", "alert", "total", message, brief))
+        flags.append(
+            make_flag(patient, rating, FlagKind.EARLY_RISK, Severity.ALERT, "total", message, brief)
+        )
     elif rules.low_total is not None and rating.total < rules.low_total:
         message = f"total {number(rating.total)} is below the cut-off {number(rules.low_total)}"
         brief = f"total {number(rating.total)} below the cut-off {number(rules.low_total)}"
-        flags.append(make_flag(patient, rating, "low", "alert", "total", message, brief))
+        flags.append(
+            make_flag(patient, rating, FlagKind.LOW, Severity.ALERT, "total", message, brief)
+        )
     if rules.low_dimension is not None and not flags:  # a low total already says it
         for name in DIMENSIONS:
             if rating.score(name) < rules.low_dimension:
@@ -73,7 +77,9 @@ def level_flags(patient: str, rating: Rating, rules: Thresholds, early: bool) ->
                     f"{number(rules.low_dimension)}"
                 )
                 brief = f"{name} {number(rating.score(name))} below {number(rules.low_dimension)}"
-                flags.append(make_flag(patient, rating, "low", "watch", name, message, brief))
+                flags.append(
+                    make_flag(patient, rating, FlagKind.LOW, Severity.WATCH, name, message, brief)
+                )
     return flags
 
 
@@ -97,7 +103,9 @@ def drop_flags(patient: str, previous: Rating, rating: Rating, rules: Thresholds
             if previous.score(name) - rating.score(name) >= rules.drop_dimension - EPSILON:
                 message = _fell(name, previous, rating)
                 brief = _fall(name, previous, rating)
-                flags.append(make_flag(patient, rating, "drop", "alert", name, message, brief))
+                flags.append(
+                    make_flag(patient, rating, FlagKind.DROP, Severity.ALERT, name, message, brief)
+                )
     fall = previous.total - rating.total
     if rules.rci_sd is not None and rules.rci_reliability is not None:
         s_diff = (2**0.5) * rules.rci_sd * (1 - rules.rci_reliability) ** 0.5
@@ -105,11 +113,15 @@ def drop_flags(patient: str, previous: Rating, rating: Rating, rules: Thresholds
         if rci < -rules.rci_z:  # |RCI| > z is a reliable change
             message = _fell("total", previous, rating, f", a reliable change (RCI {rci:.2f})")
             brief = f"{_fall('total', previous, rating)} (RCI {rci:.2f})"
-            flags.append(make_flag(patient, rating, "drop", "alert", "total", message, brief))
+            flags.append(
+                make_flag(patient, rating, FlagKind.DROP, Severity.ALERT, "total", message, brief)
+            )
     elif rules.drop_total is not None and fall >= rules.drop_total - EPSILON:
         message = _fell("total", previous, rating)
         brief = _fall("total", previous, rating)
-        flags.append(make_flag(patient, rating, "drop", "alert", "total", message, brief))
+        flags.append(
+            make_flag(patient, rating, FlagKind.DROP, Severity.ALERT, "total", message, brief)
+        )
     return flags
 
 
@@ -145,7 +157,7 @@ def decline_flags(patient: str, window: Sequence[Rating], rules: Thresholds) -> 
             f"total about -{number(fall)} over {size} sessions "
             f"({number(first.total)} -> {number(last.total)})"
         )
-        return [make_flag(patient, last, "decline", "watch", "total", message, brief)]
+        return [make_flag(patient, last, FlagKind.DECLINE, Severity.WATCH, "total", message, brief)]
     return []
 
 
@@ -200,10 +212,10 @@ def rupture_flag(patient: str, rupture: Rupture, repair: Rating | None) -> Flag:
     )
     if repair is None:
         message = described + ", not repaired"
-        return make_flag(patient, rating, "rupture", "alert", "total", message, brief)
+        return make_flag(patient, rating, FlagKind.RUPTURE, Severity.ALERT, "total", message, brief)
     message = f"{described}, repaired on {repair.date.isoformat()} (total {number(repair.total)})"
     brief += f", repaired on {repair.date.isoformat()}"
-    flag = make_flag(patient, rating, "rupture", "info", "total", message, brief)
+    flag = make_flag(patient, rating, FlagKind.RUPTURE, Severity.INFO, "total", message, brief)
     return Flag(**{**flag.__dict__, "repaired_on": repair.date})
 
 
@@ -244,12 +256,12 @@ def discrepancy_flags(
         flags.append(
             Flag(
                 patient=patient,
-                kind="discrepancy",
-                severity="watch",
+                kind=FlagKind.DISCREPANCY,
+                severity=Severity.WATCH,
                 dimension=name,
                 date=own.date,
                 message=message,
-                rater="both",
+                rater=BOTH,
                 instrument=own.instrument,
                 brief=f"{name} {number(mine)} vs {number(theirs)} ({direction})",
                 direction=direction,
@@ -258,42 +270,42 @@ def discrepancy_flags(
     return flags
 
 
-def reported_rupture_flags(patient: str, reports: Iterable[tuple[date, str, str]]) -> list[Flag]:
+def reported_rupture_flags(patient: str, reports: Iterable[Report]) -> list[Flag]:
     """`reported-rupture` when the patient reports a rupture (a withdrawal or a
     confrontation marker); `unnoticed-rupture` when the therapist's rating set of the same
     date says `none` (a rupture the therapist recognises loses its effect on the next
     session: Chen et al. 2018)."""
-    therapist = {when: marker for when, rater, marker in reports if rater == "therapist"}
+    therapist = {when: marker for when, rater, marker in reports if rater == Rater.THERAPIST}
     flags = []
     for when, rater, marker in reports:
-        if rater != "patient" or marker == "none":
+        if rater != Rater.PATIENT or marker == Marker.NONE:
             continue
         flags.append(
             Flag(
                 patient=patient,
-                kind="reported-rupture",
-                severity="alert",
+                kind=FlagKind.REPORTED_RUPTURE,
+                severity=Severity.ALERT,
                 dimension=None,
                 date=when,
                 message=f"the patient reported a rupture ({marker})",
-                rater="patient",
+                rater=Rater.PATIENT,
                 brief=marker,
                 marker=marker,
             )
         )
-        if therapist.get(when) == "none":
+        if therapist.get(when) == Marker.NONE:
             flags.append(
                 Flag(
                     patient=patient,
-                    kind="unnoticed-rupture",
-                    severity="alert",
+                    kind=FlagKind.UNNOTICED_RUPTURE,
+                    severity=Severity.ALERT,
                     dimension=None,
                     date=when,
                     message=(
                         f"the patient reported a rupture ({marker}) that the therapist's "
                         "rating of the same session did not"
                     ),
-                    rater="both",
+                    rater=BOTH,
                     brief=f"{marker}, therapist: none",
                     marker=marker,
                 )

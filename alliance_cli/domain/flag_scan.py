@@ -34,6 +34,7 @@ from alliance_cli.domain.flag_rules import (
 )
 from alliance_cli.domain.instruments import DIMENSIONS
 from alliance_cli.domain.rules import RuleSet, Thresholds
+from alliance_cli.domain.vocabulary import Rater
 
 ALL = "all"
 LATEST = "latest"
@@ -227,7 +228,7 @@ def scan_patient(
             if series[-1] is listed[-1] and selection.mode != RUPTURES:
                 size = max(thresholds.decline_sessions, 2)
                 result.tails[rater] = tuple(make(row) for row in series[-size:])
-    own, other = by_rater.get("patient"), by_rater.get("therapist")
+    own, other = by_rater.get(Rater.PATIENT), by_rater.get(Rater.THERAPIST)
     if own and other and selection.mode != RUPTURES:  # a discrepancy judges sessions
         result.flags += _discrepancies(patient, own, other, rules, selection, make)
     if len(by_rater) == 1:  # one rating set per rater and date: no set needed

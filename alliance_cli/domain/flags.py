@@ -37,6 +37,14 @@ from alliance_cli.domain.flag_scan import (
     scan_patient,
 )
 from alliance_cli.domain.rules import RuleSet
+from alliance_cli.domain.vocabulary import (
+    BOTH,
+    Adherence,
+    FlagKind,
+    PatientStatus,
+    Rater,
+    Severity,
+)
 from alliance_cli.domain.words import plural
 
 __all__ = [
@@ -105,7 +113,7 @@ def in_care(status: str, since: date | None, discharged_on: date | None, day: da
     reactivated patient counts as in care throughout: the earlier discharge is not kept."""
     if since is not None and since > day:
         return False
-    return status == "active" or (discharged_on is not None and discharged_on > day)
+    return status == PatientStatus.ACTIVE or (discharged_on is not None and discharged_on > day)
 
 
 def ordered(ratings: Iterable[Rating]) -> list[Rating]:
@@ -120,20 +128,20 @@ def tasks_missed_flags(history: History) -> list[Flag]:
     when every review on it was `not-done`: a flag is raised on a date with two or more
     such reviews, or on one that follows a missed date.
     """
-    by_date: dict[date, list[str]] = {}
+    by_date: dict[date, list[Adherence]] = {}
     for when, adherence in history.reviews:
         by_date.setdefault(when, []).append(adherence)
     flags = []
     previous_missed = False
     for when in sorted(by_date):
         levels = by_date[when]
-        missed = all(level == "not-done" for level in levels)
+        missed = all(level == Adherence.NOT_DONE for level in levels)
         if missed and (len(levels) >= 2 or previous_missed):
             flags.append(
                 Flag(
                     patient=history.patient,
-                    kind="tasks-missed",
-                    severity="watch",
+                    kind=FlagKind.TASKS_MISSED,
+                    severity=Severity.WATCH,
                     dimension=None,
                     date=when,
                     message="the last two task reviews were not done",
@@ -212,7 +220,7 @@ def still_open(
     return [
         f
         for f in select_current(history, scan, rules, until)
-        if f.severity != "info" and f.kind != "no-contact" and f.date < since
+        if f.severity != Severity.INFO and f.kind != FlagKind.NO_CONTACT and f.date < since
     ]
 
 
@@ -233,8 +241,8 @@ def _no_contact(history: History, last: date | None, rules: RuleSet, today: date
     what = f"last session on {reference.isoformat()}" if last else "no session since start of care"
     return Flag(
         patient=history.patient,
-        kind="no-contact",
-        severity="watch",
+        kind=FlagKind.NO_CONTACT,
+        severity=Severity.WATCH,
         dimension=None,
         date=reference,
         message=f"no contact for {plural(days, 'day')} ({what})",
@@ -255,13 +263,13 @@ def select_current(history: History, scan: PatientScan, rules: RuleSet, today: d
     keep: set[Flag] = set()
     for flag in scan.flags:
         current = latest.get(flag.rater or "")
-        if flag.kind == "rupture":
+        if flag.kind == FlagKind.RUPTURE:
             in_use = current is not None and current.instrument == flag.instrument
             if (flag.repaired_on is None and in_use) or (
                 flag.repaired_on is not None and flag.repaired_on >= repaired_since
             ):
                 keep.add(flag)
-        elif flag.rater == "both":  # discrepancy: current while its date is the latest
+        elif flag.rater == BOTH:  # discrepancy: current while its date is the latest
             if flag.date == latest_date:
                 keep.add(flag)
         elif current is not None and current.date == flag.date:
@@ -270,7 +278,7 @@ def select_current(history: History, scan: PatientScan, rules: RuleSet, today: d
     keep.update(f for f in tasks_missed_flags(history) if f.date == last_review)
     for flag in reported_rupture_flags(history.patient, history.reports):
         session = latest.get(flag.rater or "")
-        shown = latest_date if flag.rater == "both" else (session.date if session else None)
+        shown = latest_date if flag.rater == BOTH else (session.date if session else None)
         if flag.date == shown:  # a reported rupture is current while its session is
             keep.add(flag)
     contact = _no_contact(history, latest_date, rules, today)
@@ -287,17 +295,17 @@ def current_flags(history: History, rules: RuleSet, today: date) -> list[Flag]:
     return select_current(history, scan, rules, today)
 
 
-def flags_of_session(history: History, rules: RuleSet, when: date, rater: str) -> list[Flag]:
+def flags_of_session(history: History, rules: RuleSet, when: date, rater: Rater) -> list[Flag]:
     """The flags one session raised (shown right after `session add`)."""
     scan = scan_patient(history.patient, ordered(history.ratings), rules, period(when, when))
     reported = reported_rupture_flags(history.patient, history.reports)
     return sorted(
-        {f for f in scan.flags + reported if f.date == when and f.rater in (rater, "both")},
+        {f for f in scan.flags + reported if f.date == when and f.rater in (rater, BOTH)},
         key=Flag.sort_key,
     )
 
 
-def filter_severity(flags: Iterable[Flag], severity: str | None) -> list[Flag]:
+def filter_severity(flags: Iterable[Flag], severity: Severity | None) -> list[Flag]:
     """Flags at `severity` or more severe (alert > watch > info)."""
     if severity is None:
         return list(flags)

@@ -13,6 +13,7 @@ from datetime import date
 
 from alliance_cli.domain.flag_groups import group_by_event
 from alliance_cli.domain.flag_model import Flag
+from alliance_cli.domain.vocabulary import FlagKind, Severity
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Attention:
     """One patient in one group of the glance, with the kinds of flag they raised."""
 
     patient: str
-    kinds: tuple[str, ...]
+    kinds: tuple[FlagKind, ...]
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,19 @@ class Glance:
 def caseload_glance(flags: Iterable[Flag], *, as_of: date, in_care: int, seen: int) -> Glance:
     """Group current flags by patient: alerts first; a patient with an alert is not listed
     again under watch; no-contact is its own group (a reason to call, not a score)."""
-    groups: dict[str, dict[str, list[str]]] = {"alert": {}, "watch": {}, "no-contact": {}}
-    for event in group_by_event(f for f in flags if f.severity != "info"):
+    groups: dict[str, dict[str, list[FlagKind]]] = {
+        Severity.ALERT: {},
+        Severity.WATCH: {},
+        FlagKind.NO_CONTACT: {},
+    }
+    for event in group_by_event(f for f in flags if f.severity != Severity.INFO):
         for flag in event.flags:
-            group = "no-contact" if flag.kind == "no-contact" else flag.severity
+            group = FlagKind.NO_CONTACT if flag.kind == FlagKind.NO_CONTACT else flag.severity
             kinds = groups[group].setdefault(flag.patient, [])
             if flag.kind not in kinds:
                 kinds.append(flag.kind)
-    for patient in groups["alert"]:
-        groups["watch"].pop(patient, None)
+    for patient in groups[Severity.ALERT]:
+        groups[Severity.WATCH].pop(patient, None)
 
     def listed(group: str) -> tuple[Attention, ...]:
         return tuple(Attention(code, tuple(kinds)) for code, kinds in groups[group].items())
@@ -58,7 +63,7 @@ def caseload_glance(flags: Iterable[Flag], *, as_of: date, in_care: int, seen: i
         as_of=as_of,
         in_care=in_care,
         seen_this_week=seen,
-        alerts=listed("alert"),
-        watch=listed("watch"),
-        no_contact=listed("no-contact"),
+        alerts=listed(Severity.ALERT),
+        watch=listed(Severity.WATCH),
+        no_contact=listed(FlagKind.NO_CONTACT),
     )

@@ -22,19 +22,6 @@ from alliance_cli.domain.scoring_input import RawRating, scores_from_input
 from alliance_cli.domain.text import check_code, optional_text
 from alliance_cli.errors import AllianceError
 
-CSV_COLUMNS = (
-    "patient",
-    "date",
-    "rater",
-    "instrument",
-    "bond",
-    "goal",
-    "task",
-    "items",
-    "rupture",
-    "note",
-)
-CSV_IGNORED = ("total", "extra", "id")
 MAX_LISTED = 20
 Day = date  # the type, where a field named `date` shadows it
 

@@ -26,8 +26,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-ENDINGS = ("mutual", "dropout", "referred", "moved", "other", "unknown")
-UNKNOWN = "unknown"
+from alliance_cli.domain.vocabulary import UNKNOWN_ENDING, Ending
+
+ENDINGS = (*Ending, UNKNOWN_ENDING)
+UNKNOWN = UNKNOWN_ENDING
 EARLY = 3  # sessions that make the early alliance, and the late one for growth
 MIN_GROWTH = EARLY + 1  # with fewer totals the last 3 are the first 3
 MIN_CORRELATION_N = 10
@@ -208,9 +210,9 @@ class OutcomeTally:
             raise ValueError("repaired ruptures must be between 0 and the ruptures")
         self.endings[course.ending] += 1
         early = early_alliance(course.totals)
-        if course.ending == "dropout":
+        if course.ending == Ending.DROPOUT:
             self.early_dropout.add(early)
-        elif course.ending == "mutual":
+        elif course.ending == Ending.MUTUAL:
             self.early_mutual.add(early)
         self.gas_t.add(course.gas_t)
         if course.gas_t is not None:
@@ -224,14 +226,14 @@ class OutcomeTally:
         if course.ruptures and course.ending != UNKNOWN:
             side = self.unrepaired if course.repaired < course.ruptures else self.all_repaired
             side[0] += 1
-            side[1] += course.ending == "dropout"
+            side[1] += course.ending == Ending.DROPOUT
 
     def result(self) -> Outcomes:
         known = sum(self.endings.values()) - self.endings[UNKNOWN]
         return Outcomes(
             n=sum(self.endings.values()),
             endings=dict(self.endings),
-            dropout=Share(self.endings["dropout"], known),
+            dropout=Share(self.endings[Ending.DROPOUT], known),
             early_dropout=self.early_dropout.mean(),
             early_mutual=self.early_mutual.mean(),
             ruptures=Ruptures(

@@ -25,13 +25,21 @@ from alliance_cli.domain.records import (
 )
 from alliance_cli.domain.repairs import RepairRecord
 from alliance_cli.domain.suggestions import Library, suggestions_for
+from alliance_cli.domain.vocabulary import (
+    FlagKind,
+    GoalStatus,
+    Marker,
+    Rater,
+    Severity,
+    TaskStatus,
+)
 
 Day = date  # the type, where a field named `date` shadows it
 SCORES = ("bond", "goal", "task", "total")
 MAX_FOCUS = 3
 SUGGESTIONS_PER_POINT = 3
 # What a flag that is not about one dimension is about, for the focus.
-TOPIC_OF_KIND = {"no-contact": "contact", "tasks-missed": "tasks"}
+TOPIC_OF_KIND = {FlagKind.NO_CONTACT: "contact", FlagKind.TASKS_MISSED: "tasks"}
 TREND_WORDS = {
     "down": "falling",
     "up": "rising",
@@ -91,7 +99,7 @@ def last_ratings(sessions: Sequence[SessionRecord]) -> tuple[LastRating, ...]:
     """Each rater's latest set (patient first), compared with their previous set on the
     same instrument."""
     found = []
-    for rater in ("patient", "therapist"):
+    for rater in Rater:
         own = sorted((s for s in sessions if s.rater == rater), key=lambda s: s.date)
         if not own:
             continue
@@ -128,7 +136,7 @@ def _weakness(topic: str, last: Sequence[LastRating], instrument: Instrument | N
     if instrument is None or topic not in SCORES:
         return 1.0
     for rating in last:
-        if rating.rater == "patient" and rating.instrument == instrument.name:
+        if rating.rater == Rater.PATIENT and rating.instrument == instrument.name:
             low, high = instrument.dimension_range(topic)
             return (rating.scores[topic] - low) / (high - low) if high > low else 1.0
     return 1.0
@@ -139,7 +147,7 @@ def _marker(flag: Flag, reported: Mapping[tuple[Day, str], str]) -> str | None:
     rater reported for the flagged session (the flag's rater first, then the patient)."""
     if flag.marker is not None:
         return flag.marker
-    for rater in (flag.rater, "patient", "therapist"):
+    for rater in (flag.rater, *Rater):
         found = reported.get((flag.date, rater or ""))
         if found is not None:
             return found
@@ -159,11 +167,11 @@ def focus_points(
     `reports` are the (date, rater, marker) answers to the rupture question: a flag on a
     session where a rupture was reported gets that marker's suggestions (withdrawal or
     confrontation) before its dimension's."""
-    reported = {(when, rater): marker for when, rater, marker in reports if marker != "none"}
+    reported = {(when, rater): marker for when, rater, marker in reports if marker != Marker.NONE}
     kind_rank = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
     chosen: dict[str, Flag] = {}
     for flag in sorted(
-        (f for f in flags if f.severity != "info"),
+        (f for f in flags if f.severity != Severity.INFO),
         key=lambda f: (SEVERITY_RANK[f.severity], kind_rank.get(f.kind, 99), -f.date.toordinal()),
     ):
         chosen.setdefault(_topic(flag), flag)
@@ -199,7 +207,7 @@ def build_brief(overview: PatientOverview, library: Library, trend: str) -> Brie
     instrument = overview.trend.instrument if overview.trend is not None else None
     last = last_ratings(overview.sessions)
     noted = [s for s in overview.sessions if s.note]
-    latest_note = max(noted, key=lambda s: (s.date, s.rater == "patient"), default=None)
+    latest_note = max(noted, key=lambda s: (s.date, s.rater == Rater.PATIENT), default=None)
     reports = [(s.date, s.rater, s.rupture) for s in overview.sessions if s.rupture is not None]
     return Brief(
         profile=overview.profile,
@@ -207,8 +215,8 @@ def build_brief(overview: PatientOverview, library: Library, trend: str) -> Brie
         trend=TREND_WORDS.get(trend, trend),
         events=tuple(group_by_event(overview.flags)),
         flags=overview.flags,
-        goals=tuple(g for g in overview.goals if g.status == "active"),
-        tasks=tuple(t for t in overview.tasks if t.status == "active"),
+        goals=tuple(g for g in overview.goals if g.status == GoalStatus.ACTIVE),
+        tasks=tuple(t for t in overview.tasks if t.status == TaskStatus.ACTIVE),
         note=None if latest_note is None else (latest_note.date, latest_note.note or ""),
         focus=focus_points(overview.flags, library, last, instrument, reports),
         session_count=overview.session_count,

@@ -8,23 +8,34 @@ from datetime import date
 from alliance_cli.domain.flags import Flag
 from alliance_cli.domain.repairs import RepairRecord
 from alliance_cli.domain.trends import TrendData
+from alliance_cli.domain.vocabulary import (
+    UNKNOWN_ENDING as UNKNOWN_ENDING,
+)
+from alliance_cli.domain.vocabulary import (
+    Adherence,
+    Ending,
+    GoalStatus,
+    PatientStatus,
+    ProposedBy,
+    Rater,
+    TaskStatus,
+)
 
-PATIENT_STATUSES = ("active", "discharged")
-GOAL_STATUSES = ("active", "achieved", "dropped")
-GOAL_PROPOSERS = ("patient", "therapist", "joint")
-TASK_STATUSES = ("active", "completed", "dropped")
-ADHERENCE_LEVELS = ("done", "partly", "not-done")
-RATERS = ("patient", "therapist")
+PATIENT_STATUSES = tuple(PatientStatus)
+GOAL_STATUSES = tuple(GoalStatus)
+GOAL_PROPOSERS = tuple(ProposedBy)
+TASK_STATUSES = tuple(TaskStatus)
+ADHERENCE_LEVELS = tuple(Adherence)
+RATERS = tuple(Rater)
 # How care ended (`patient discharge --ending`); a discharge stored before schema 0009
 # has none and reads as UNKNOWN_ENDING.
-ENDINGS = ("mutual", "dropout", "referred", "moved", "other")
-UNKNOWN_ENDING = "unknown"
+ENDINGS = tuple(Ending)
 
 
 def shown_ending(status: str, ending: str | None) -> str | None:
     """How a patient's care ended, as shown and exported: None while in care, `unknown`
     for a discharge recorded without one."""
-    if status != "discharged":
+    if status != PatientStatus.DISCHARGED:
         return None
     return ending or UNKNOWN_ENDING
 

@@ -21,6 +21,7 @@ from datetime import date
 from alliance_cli.domain.flag_model import SEVERITY_RANK, Flag, Rating
 from alliance_cli.domain.flag_rules import EPSILON, rupture_at
 from alliance_cli.domain.rules import Thresholds
+from alliance_cli.domain.vocabulary import FlagKind, RepairOutcome, Severity
 
 STRATEGIES = (
     "acknowledge",
@@ -31,9 +32,10 @@ STRATEGIES = (
     "renegotiate-tasks",
     "other",
 )
-LINKED_KINDS = ("rupture", "drop", "low")  # flags with a rule that says "back again"
-REPAIRED, NOT_YET, PENDING = "repaired", "not-yet", "pending"
-OUTCOMES = (REPAIRED, NOT_YET, PENDING)
+# flags with a rule that says "back again"
+LINKED_KINDS = (FlagKind.RUPTURE, FlagKind.DROP, FlagKind.LOW)
+REPAIRED, NOT_YET, PENDING = RepairOutcome.REPAIRED, RepairOutcome.NOT_YET, RepairOutcome.PENDING
+OUTCOMES = tuple(RepairOutcome)
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,13 @@ class RepairRecord:
     strategy: str
     note: str | None
     flag: FlagLink | None
-    outcome: str | None  # None: not linked to a flag, so there is no rule to judge by
+    outcome: RepairOutcome | None  # None: not linked to a flag, so there is no rule to judge by
 
 
 def flag_to_answer(current: Iterable[Flag]) -> FlagLink | None:
     """Of the current flags, the one a repair answers: the most severe, then the latest,
     then rupture before drop before low, the total before a dimension."""
-    candidates = [f for f in current if f.kind in LINKED_KINDS and f.severity != "info"]
+    candidates = [f for f in current if f.kind in LINKED_KINDS and f.severity != Severity.INFO]
     if not candidates:
         return None
     best = min(
@@ -93,12 +95,12 @@ def _back_to(link: FlagLink, series: Sequence[Rating], rules: Thresholds) -> flo
     flagged = series[index]
     name = link.dimension or "total"
     previous = series[index - 1] if index else None
-    if link.kind == "rupture":
+    if link.kind == FlagKind.RUPTURE:
         totals = [r.total for r in series[:index]]
         found = rupture_at(flagged, previous, index, sum(totals), sum(t * t for t in totals), rules)
         if found is not None:
             return found.back_to
-    if link.kind == "low":
+    if link.kind == FlagKind.LOW:
         cutoff = rules.low_total if name == "total" else rules.low_dimension
         if cutoff is not None:
             return cutoff
@@ -109,7 +111,7 @@ def _back_to(link: FlagLink, series: Sequence[Rating], rules: Thresholds) -> flo
 
 def repair_outcome(
     link: FlagLink | None, on: date, ratings: Iterable[Rating], rules: Thresholds
-) -> str | None:
+) -> RepairOutcome | None:
     """`repaired`, `not-yet` or `pending` for a repair made on `on` (see module doc);
     None for a repair not linked to a flag."""
     if link is None:

@@ -24,12 +24,20 @@ from alliance_cli.domain.flags import (
 from alliance_cli.domain.instruments import SCORES
 from alliance_cli.domain.repairs import RepairRecord
 from alliance_cli.domain.rules import RuleSet
+from alliance_cli.domain.vocabulary import (
+    UNKNOWN_ENDING,
+    Adherence,
+    Ending,
+    FlagKind,
+    Rater,
+    Severity,
+)
 from alliance_cli.errors import InvalidInput
 
-ADHERENCE = ("done", "partly", "not-done")
+ADHERENCE = tuple(Adherence)
 WEEK = 7
 # How care ended (records.ENDINGS), then discharges recorded without it (before 0009).
-DISCHARGE_ENDINGS = ("mutual", "dropout", "referred", "moved", "other", "unknown")
+DISCHARGE_ENDINGS = (*Ending, UNKNOWN_ENDING)
 
 
 def ending_counts(endings: Iterable[str | None]) -> dict[str, int]:
@@ -122,8 +130,8 @@ def clinician_lines(summary: Summary, owner: Mapping[str, str]) -> tuple[Clinici
             clinician=name,
             patients_seen=count((p.patient for p in summary.patients), name),
             sessions=sum(p.sessions for p in summary.patients if owner.get(p.patient) == name),
-            alerts=count((f.patient for f in summary.flags if f.severity == "alert"), name),
-            watch=count((f.patient for f in summary.flags if f.severity == "watch"), name),
+            alerts=count((f.patient for f in summary.flags if f.severity == Severity.ALERT), name),
+            watch=count((f.patient for f in summary.flags if f.severity == Severity.WATCH), name),
             no_contact=count((n.patient for n in summary.no_contact), name),
         )
         for name in sorted(set(owner.values()))
@@ -151,12 +159,12 @@ class Summary:
     @property
     def alerts(self) -> int:
         """Alerts raised in the period."""
-        return sum(flag.severity == "alert" for flag in self.flags)
+        return sum(flag.severity == Severity.ALERT for flag in self.flags)
 
     @property
     def still_open_alerts(self) -> int:
         """Alerts raised before the period and still open at its end."""
-        return sum(flag.severity == "alert" for flag in self.still_open)
+        return sum(flag.severity == Severity.ALERT for flag in self.still_open)
 
     def adherence_share(self) -> dict[str, float]:
         total = sum(self.adherence.values())
@@ -188,7 +196,7 @@ def _patient_in_period(
     inside = [r for r in rows if r[0] >= low]
     if not inside:
         return None
-    last = max(inside, key=lambda r: (r[0], r[1] == "patient"))
+    last = max(inside, key=lambda r: (r[0], r[1] == Rater.PATIENT))
     same = [r for r in rows if r[1] == last[1] and r[2] == last[2]]  # date order already
     before = [r for r in same if r[0] < low]
     first = before[-1] if before else next(r for r in same if r[0] >= low)
@@ -248,9 +256,9 @@ def build_summary(
             no_contact.append(NoContact(history.patient, last, days))
         scan = period_scan(history, rules, since, until, rows, make)
         for flag in raised_in_period(history, scan, since, until):
-            if flag.kind == "rupture" and flag.repaired_on in period:
+            if flag.kind == FlagKind.RUPTURE and flag.repaired_on in period:
                 repaired.append(flag)
-            elif flag.date in period and not (flag.kind == "rupture" and flag.repaired_on):
+            elif flag.date in period and not (flag.kind == FlagKind.RUPTURE and flag.repaired_on):
                 flags.append(flag)
         open_flags += still_open(history, scan, rules, since, until)
     counts = Counter(level for level in adherence if level in ADHERENCE)

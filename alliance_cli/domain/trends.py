@@ -10,6 +10,7 @@ from alliance_cli.domain.flag_rules import EPSILON, fitted_fall
 from alliance_cli.domain.flags import Flag, Rating
 from alliance_cli.domain.instruments import DIMENSIONS, Instrument
 from alliance_cli.domain.rules import Thresholds
+from alliance_cli.domain.vocabulary import Rater
 
 # The share of the total range a trend must move when the `decline` rule is switched off
 # (what a clinic's own instrument gets as its decline threshold).
@@ -20,7 +21,7 @@ FALLBACK_TREND_SHARE = 0.1
 class TrendData:
     patient: str
     instrument: Instrument
-    rater: str
+    rater: Rater
     ratings: tuple[Rating, ...]  # this rater, current instrument, date order, last N
     flags: tuple[Flag, ...]  # flags raised on these sessions (this rater's, discrepancies)
     cutoff_total: float | None
@@ -66,7 +67,7 @@ def trend_threshold(rules: Thresholds, total_span: float) -> float:
 
 
 def direction(
-    ratings: Sequence[Rating], rules: Thresholds, total_span: float, *, rater: str = "patient"
+    ratings: Sequence[Rating], rules: Thresholds, total_span: float, *, rater: Rater = Rater.PATIENT
 ) -> str:
     """`up`, `down` or `flat`, by the `decline` rule's own measure: the least-squares line
     through the rater's last N totals (N = `decline_sessions`, fewer when there are fewer,

@@ -1,4 +1,5 @@
-"""The portable JSON export: a documented, versioned schema (README, "Export formats").
+"""The portable JSON export: a documented, versioned schema (README, "Export formats");
+its format name, versions and keys are domain/exchange_format.py's.
 
 Ids inside the file are positions (goal 1 is the patient's first goal), not database
 ids, so an export imported into an empty database exports back identically.
@@ -10,14 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from alliance_cli import __version__
+from alliance_cli.domain.exchange_format import EXPORT_FORMAT, EXPORT_SCHEMA_VERSION
 from alliance_cli.domain.export import PatientExport
-
-EXPORT_FORMAT = "alliance-export"
-# 2: goals' GAS `baseline` and `weight`, each review's `gas`, the patient's `ending`.
-# Version 1 files (without them) still import: their goals get the defaults, their
-# discharges read `unknown`.
-EXPORT_SCHEMA_VERSION = 2
-READABLE_SCHEMA_VERSIONS = (1, 2)
 
 
 def _day(value: Any) -> Any:

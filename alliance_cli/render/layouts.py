@@ -23,6 +23,7 @@ from alliance_cli.domain.records import (
     SessionRecord,
     TaskRecord,
 )
+from alliance_cli.domain.vocabulary import PatientStatus, Severity
 from alliance_cli.render.tables import Cell, Column, Layout, Styled
 from alliance_cli.render.values import fmt_date, fmt_optional, fmt_score
 
@@ -30,7 +31,7 @@ R = TypeVar("R")
 Field = tuple[Column, Callable[[R], Cell]]
 
 TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→", "": ""}
-SEVERITY_STYLES = {"alert": "bold red", "watch": "yellow", "info": "dim"}
+SEVERITY_STYLES = {Severity.ALERT: "bold red", Severity.WATCH: "yellow", Severity.INFO: "dim"}
 
 
 def build(fields: Sequence[Field[R]], records: Sequence[R]) -> Layout:
@@ -90,7 +91,7 @@ def patient_layouts(rows: Sequence[PatientRow], *, clinicians: bool) -> list[Lay
     name: list[Field[PatientRow]] = [(Column("name", wrap=True), lambda r: r.name or "")]
     name = name if _any(rows, name[0][1]) else []
     status: list[Field[PatientRow]] = [(Column("status"), lambda r: r.status)]
-    status = status if any(r.status != "active" for r in rows) else []
+    status = status if any(r.status != PatientStatus.ACTIVE for r in rows) else []
     sessions: Field[PatientRow] = (Column("sessions", numeric=True), lambda r: str(r.sessions))
     sess: Field[PatientRow] = (Column("sess.", numeric=True), lambda r: str(r.sessions))
     last: Field[PatientRow] = (Column("last session"), lambda r: fmt_date(r.last_session))
@@ -122,7 +123,7 @@ def patient_layouts(rows: Sequence[PatientRow], *, clinicians: bool) -> list[Lay
 # ------------------------------------------------------------------------- flags
 
 
-def severity_cell(severity: str) -> Styled:
+def severity_cell(severity: Severity) -> Styled:
     """The word always; its colour on a terminal (alert red, watch yellow, info dim)."""
     return Styled(severity, SEVERITY_STYLES.get(severity, ""))
 

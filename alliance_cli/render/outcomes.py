@@ -22,10 +22,8 @@ from alliance_cli.render.formats import print_json
 from alliance_cli.render.safe_text import escape_markdown, one_line
 from alliance_cli.render.wrap import GLUE, output_width, wrap
 
-ASSOCIATION = (
-    "growth: the last 3 totals minus the first 3; each r is this caseload's association "
-    "with the final GAS T, not a prediction for one patient"
-)
+GROWTH = "growth: the last 3 totals minus the first 3"
+ASSOCIATION = "Each r describes this caseload: it is not a prediction for one patient."
 
 
 def _rate(value: float | None) -> float | None:
@@ -104,16 +102,16 @@ def _r(value: float) -> str:
     return text.replace("0.", ".", 1)
 
 
-def _correlation(name: str, found: Correlation) -> str:
+def _correlation(found: Correlation) -> str:
     if found.r is None or found.ci_low is None or found.ci_high is None:
         if found.n < MIN_CORRELATION_N:
             return (
-                f"{name}: n{GLUE}{found.n}, too few to say "
+                f"n{GLUE}{found.n}, too few to say "
                 f"(shown from {MIN_CORRELATION_N} patients with a GAS T)"
             )
-        return f"{name}: n{GLUE}{found.n}, no r (the values do not vary)"
+        return f"n{GLUE}{found.n}, no r (the values do not vary)"
     return (
-        f"{name}: r{GLUE}={GLUE}{_r(found.r)} (95{GLUE}% CI {_r(found.ci_low)} "
+        f"r{GLUE}={GLUE}{_r(found.r)} (95{GLUE}% CI {_r(found.ci_low)} "
         f"to {_r(found.ci_high)}, n{GLUE}{found.n})"
     )
 
@@ -146,16 +144,9 @@ def outcome_lines(result: Outcomes) -> list[tuple[str, str]]:
             if gas.mean is None
             else f"mean {gas.mean:.1f} at discharge (n{GLUE}{gas.n})",
         ),
-        (
-            "Alliance~GAS T",
-            "; ".join(
-                [
-                    _correlation("early", result.early_vs_gas),
-                    _correlation("growth", result.growth_vs_gas),
-                ]
-            )
-            + f" ({ASSOCIATION})",
-        ),
+        ("Early vs GAS T", _correlation(result.early_vs_gas)),
+        ("Growth vs GAS T", _correlation(result.growth_vs_gas) + f"; {GROWTH}"),
+        ("", ASSOCIATION),
     ]
 
 
@@ -167,7 +158,7 @@ def _period_words(since: date | None, until: date | None) -> str:
     return f"{start} to {end}"
 
 
-LABEL = 16
+LABEL = 17
 
 
 def outcomes_text(
@@ -208,7 +199,7 @@ def outcomes_markdown(
         out.append(f"- Patients discharged: {result.n}")
         if result.n:
             out += [
-                f"- {label}: {escape_markdown(text.replace(GLUE, ' '))}"
+                f"- {label + ': ' if label else ''}{escape_markdown(text.replace(GLUE, ' '))}"
                 for label, text in outcome_lines(result)
             ]
         out.append("")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from difflib import get_close_matches
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import inspect
 from sqlmodel import Session, col, func, select
@@ -52,25 +52,28 @@ def storable_id(record_id: int) -> bool:
     return 0 < record_id <= LARGEST_ID
 
 
+# What a patient has in the caseload, looked up by its id.
+Owned = TypeVar("Owned", Goal, Task, SessionRating)
+
+
+def _in_caseload(session: Session, model: type[Owned], row_id: int, noun: str, list_: str) -> Owned:
+    """The row `row_id` if its patient is in the caseload; NotFound (hint: `list_`) if not."""
+    row = session.get(model, row_id) if storable_id(row_id) else None
+    if row is None or not in_caseload(session, row.patient_id):
+        raise NotFound(f"unknown {noun} {row_id}", f"see `alliance {list_}`")
+    return row
+
+
 def get_goal(session: Session, goal_id: int) -> Goal:
-    goal = session.get(Goal, goal_id) if storable_id(goal_id) else None
-    if goal is None or not in_caseload(session, goal.patient_id):
-        raise NotFound(f"unknown goal {goal_id}", "see `alliance goal list CODE --all`")
-    return goal
+    return _in_caseload(session, Goal, goal_id, "goal", "goal list CODE --all")
 
 
 def get_task(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id) if storable_id(task_id) else None
-    if task is None or not in_caseload(session, task.patient_id):
-        raise NotFound(f"unknown task {task_id}", "see `alliance task list CODE --all`")
-    return task
+    return _in_caseload(session, Task, task_id, "task", "task list CODE --all")
 
 
 def get_session_rating(session: Session, session_id: int) -> SessionRating:
-    rating = session.get(SessionRating, session_id) if storable_id(session_id) else None
-    if rating is None or not in_caseload(session, rating.patient_id):
-        raise NotFound(f"unknown session {session_id}", "see `alliance session list CODE`")
-    return rating
+    return _in_caseload(session, SessionRating, session_id, "session", "session list CODE")
 
 
 def patient_code(session: Session, patient_id: int) -> str:

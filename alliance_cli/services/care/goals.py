@@ -10,10 +10,17 @@ from sqlmodel import Session, col, select
 from alliance_cli.domain.dates import check_care_date
 from alliance_cli.domain.gas import DEFAULT_BASELINE, DEFAULT_WEIGHT, LEVELS
 from alliance_cli.domain.records import GoalRecord
+from alliance_cli.domain.vocabulary import GoalStatus
 from alliance_cli.errors import Conflict, InvalidInput
+from alliance_cli.services.care.agreements import (
+    GOAL,
+    agreements_of,
+    check_new_date,
+    check_next_event,
+)
 from alliance_cli.services.exchange.convert import goal_record
 from alliance_cli.store.engine import Database
-from alliance_cli.store.models import Goal, GoalReview, Patient
+from alliance_cli.store.models import Goal, GoalReview
 from alliance_cli.store.queries import get_goal, get_patient, patient_code
 
 
@@ -53,10 +60,8 @@ def list_goals(db: Database, code: str, *, include_closed: bool = False) -> list
     """Active goals; with `include_closed`, achieved and dropped ones too."""
     with db.read() as session:
         patient = get_patient(session, code)
-        query = select(Goal).where(Goal.patient_id == patient.id).order_by(col(Goal.id))
-        if not include_closed:
-            query = query.where(Goal.status == "active")
-        goals = session.exec(query).all()
+        only = None if include_closed else GoalStatus.ACTIVE
+        goals = agreements_of(session, Goal, patient.id, only=only)
         reviews = goal_reviews(session, [g.id for g in goals if g.id is not None])
         return [goal_record(g, code, reviews) for g in goals]
 
@@ -67,8 +72,14 @@ def goal_reviews(session: Session, goal_ids: list[int]) -> list[GoalReview]:
     return list(session.exec(select(GoalReview).where(col(GoalReview.goal_id).in_(goal_ids))).all())
 
 
+def _record(session: Session, goal: Goal) -> GoalRecord:
+    assert goal.id is not None
+    reviews = goal_reviews(session, [goal.id])
+    return goal_record(goal, patient_code(session, goal.patient_id), reviews)
+
+
 def set_goal_status(
-    db: Database, goal_id: int, status: str, *, note: str | None, on: date, today: date
+    db: Database, goal_id: int, status: GoalStatus, *, note: str | None, on: date, today: date
 ) -> GoalRecord:
     """Record a review of the goal on `on`: its new status, when, and why.
 
@@ -83,8 +94,7 @@ def set_goal_status(
         session.add(goal)
         session.add(GoalReview(goal_id=goal_id, date=on, status=status, note=note))
         session.flush()
-        reviews = goal_reviews(session, [goal_id])
-        return goal_record(goal, patient_code(session, goal.patient_id), reviews)
+        return _record(session, goal)
 
 
 def review_goal(
@@ -101,27 +111,14 @@ def review_goal(
         _check_review_date(session, goal, on, today)
         session.add(GoalReview(goal_id=goal_id, date=on, status=goal.status, note=note, gas=level))
         session.flush()
-        reviews = goal_reviews(session, [goal_id])
-        return goal_record(goal, patient_code(session, goal.patient_id), reviews)
+        return _record(session, goal)
 
 
 def _check_review_date(session: Session, goal: Goal, on: date, today: date) -> None:
     """Reviews go in order, after the goal was set, on a day of care."""
-    _check_care_date(session, goal, on, today, what="review date")
-    if on < goal.created:
-        raise InvalidInput(
-            f"review date {on.isoformat()} is before goal {goal.id} was set "
-            f"({goal.created.isoformat()})",
-            f"correct the goal's date first: `alliance goal edit {goal.id} --date DATE`",
-        )
     assert goal.id is not None
     latest = max((r.date for r in goal_reviews(session, [goal.id])), default=None)
-    if latest is not None and on < latest:
-        raise InvalidInput(
-            f"review date {on.isoformat()} is before the latest review of goal {goal.id} "
-            f"({latest.isoformat()})",
-            "record reviews in the order they happened",
-        )
+    check_next_event(session, GOAL, goal, on, today, latest)
 
 
 def edit_goal(
@@ -141,14 +138,8 @@ def edit_goal(
     with db.write("goal.edit") as session:
         goal = get_goal(session, goal_id)
         if created is not None:
-            _check_care_date(session, goal, created, today, what="goal date")
             first = min((r.date for r in goal_reviews(session, [goal_id])), default=None)
-            if first is not None and created > first:
-                raise InvalidInput(
-                    f"goal date {created.isoformat()} is after the first review of goal "
-                    f"{goal_id} ({first.isoformat()})",
-                    "a goal is set before it is reviewed",
-                )
+            check_new_date(session, GOAL, goal, created, today, first)
             goal.created = created
         if text is not None:
             goal.text = text
@@ -162,11 +153,4 @@ def edit_goal(
             goal.weight = weight
         session.add(goal)
         session.flush()
-        reviews = goal_reviews(session, [goal_id])
-        return goal_record(goal, patient_code(session, goal.patient_id), reviews)
-
-
-def _check_care_date(session: Session, goal: Goal, when: date, today: date, *, what: str) -> None:
-    """`when` is a day of the goal's patient's care (see `check_care_date`)."""
-    patient = session.get(Patient, goal.patient_id)
-    check_care_date(when, today, None if patient is None else patient.since, what=what)
+        return _record(session, goal)

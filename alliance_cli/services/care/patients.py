@@ -18,6 +18,7 @@ from alliance_cli.domain.records import (
     PatientRow,
 )
 from alliance_cli.domain.trends import direction
+from alliance_cli.domain.vocabulary import PatientStatus, Rater, Severity
 from alliance_cli.errors import Conflict, InvalidInput
 from alliance_cli.services.exchange.convert import (
     goal_record,
@@ -117,7 +118,9 @@ def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
         meta.code, patient.rows, settings.rules, Selection(LATEST), patient.materialise
     )
     flags = select_current(history, scan, settings.rules, today)
-    latest = max(scan.latest.values(), key=lambda r: (r.date, r.rater == "patient"), default=None)
+    latest = max(
+        scan.latest.values(), key=lambda r: (r.date, r.rater == Rater.PATIENT), default=None
+    )
     trend = ""
     if latest is not None and latest.instrument in settings.instruments:
         low, high = settings.instruments[latest.instrument].dimension_range("total")
@@ -145,8 +148,8 @@ def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
             total_range=_total_range(settings, latest.instrument),
         ),
         trend=trend,
-        alerts=sum(f.severity == "alert" for f in flags),
-        watch=sum(f.severity == "watch" for f in flags),
+        alerts=sum(f.severity == Severity.ALERT for f in flags),
+        watch=sum(f.severity == Severity.WATCH for f in flags),
         ending=meta.ending,
     )
 
@@ -249,7 +252,7 @@ def discharge_patient(
         raise InvalidInput(f"ending {ending!r} must be one of {', '.join(ENDINGS)}")
     with db.write("patient.discharge") as session:
         patient = get_patient(session, code)
-        if patient.status == "discharged":
+        if patient.status == PatientStatus.DISCHARGED:
             raise Conflict(
                 f"patient {code!r} is already discharged",
                 "use `alliance patient reactivate` to resume care",
@@ -259,7 +262,7 @@ def discharge_patient(
                 f"discharge date {when.isoformat()} is before the start of care "
                 f"({patient.since.isoformat()})"
             )
-        patient.status = "discharged"
+        patient.status = PatientStatus.DISCHARGED
         patient.discharged_on = when
         patient.discharge_reason = reason
         patient.ending = ending
@@ -271,9 +274,9 @@ def discharge_patient(
 def reactivate_patient(db: Database, code: str) -> PatientProfile:
     with db.write("patient.reactivate") as session:
         patient = get_patient(session, code)
-        if patient.status == "active":
+        if patient.status == PatientStatus.ACTIVE:
             raise Conflict(f"patient {code!r} is already active")
-        patient.status = "active"
+        patient.status = PatientStatus.ACTIVE
         patient.discharged_on = None
         patient.discharge_reason = None
         patient.ending = None

@@ -12,6 +12,7 @@ from alliance_cli.config import Settings
 from alliance_cli.domain.dates import check_care_date
 from alliance_cli.domain.flags import History, current_flags, up_to
 from alliance_cli.domain.repairs import FlagLink, RepairRecord, flag_to_answer, repair_outcome
+from alliance_cli.domain.rules import RuleSet
 from alliance_cli.domain.summary import Period
 from alliance_cli.errors import InvalidInput
 from alliance_cli.services.reports.history import load_history
@@ -25,6 +26,25 @@ def _link(row: Repair) -> FlagLink | None:
         return None
     return FlagLink(
         row.flag_kind, row.flag_dimension, row.flag_date, row.flag_rater, row.flag_instrument
+    )
+
+
+def answering_repair(
+    patient_id: int, history: History, rules: RuleSet, on: date, strategy: str, note: str | None
+) -> Repair:
+    """A repair attempt on `on`, linked to the flag it answers: the rupture, drop or low
+    flag current that day (`flag_to_answer`), if any."""
+    link = flag_to_answer(current_flags(history, rules, on))
+    return Repair(
+        patient_id=patient_id,
+        date=on,
+        strategy=strategy,
+        note=note,
+        flag_kind=link.kind if link else None,
+        flag_dimension=link.dimension if link else None,
+        flag_date=link.date if link else None,
+        flag_rater=link.rater if link else None,
+        flag_instrument=link.instrument if link else None,
     )
 
 
@@ -104,18 +124,7 @@ def add_repair(
         assert patient.id is not None
         _check_date(patient, on, today)
         history = load_history(session, patient)
-        link = flag_to_answer(current_flags(history, settings.rules, on))
-        row = Repair(
-            patient_id=patient.id,
-            date=on,
-            strategy=strategy,
-            note=note,
-            flag_kind=link.kind if link else None,
-            flag_dimension=link.dimension if link else None,
-            flag_date=link.date if link else None,
-            flag_rater=link.rater if link else None,
-            flag_instrument=link.instrument if link else None,
-        )
+        row = answering_repair(patient.id, history, settings.rules, on, strategy, note)
         session.add(row)
         session.flush()
         return repair_record(row, code, history, settings)

@@ -15,6 +15,7 @@ from alliance_cli.domain.flags import flags_of_session
 from alliance_cli.domain.instruments import Instrument, Scores, score_changes
 from alliance_cli.domain.records import SessionRecord, StoredSession
 from alliance_cli.domain.scoring_input import RawRating, check_entry, scores_from_input
+from alliance_cli.domain.vocabulary import Marker, Rater
 from alliance_cli.errors import Conflict, InvalidInput
 from alliance_cli.services.exchange.convert import scores_of, session_record
 from alliance_cli.services.reports.history import load_history
@@ -26,11 +27,11 @@ from alliance_cli.store.queries import get_patient, get_session_rating, patient_
 @dataclass(frozen=True)
 class NewRating:
     date: date
-    rater: str
+    rater: Rater
     instrument: str
     scores: Scores
     note: str | None
-    rupture: str | None = None  # none | withdrawal | confrontation; None: not asked
+    rupture: Marker | None = None  # None: not asked
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,11 @@ def record_session(
     raw: RawRating,
     *,
     when: date,
-    rater: str,
+    rater: Rater,
     note: str | None,
     settings: Settings,
     today: date,
-    rupture: str | None = None,
+    rupture: Marker | None = None,
 ) -> StoredSession:
     """Score what was typed with the patient's instrument and store it: one transaction."""
     with db.write("session.add") as session:
@@ -200,7 +201,7 @@ class RatingChanges:
     """Fields to change in `session edit`; None leaves a field as it is."""
 
     date: date | None = None
-    rater: str | None = None
+    rater: Rater | None = None
     ratings: RawRating = field(default_factory=RawRating)
     note: str | None = None
     rupture: str | None = None  # a marker, or "": not asked (clears the answer)

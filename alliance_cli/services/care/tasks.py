@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from alliance_cli.domain.dates import check_care_date
 from alliance_cli.domain.records import TaskRecord
+from alliance_cli.domain.vocabulary import Adherence, TaskStatus
 from alliance_cli.errors import InvalidInput
+from alliance_cli.services.care.agreements import (
+    TASK,
+    agreements_of,
+    check_new_date,
+    check_next_event,
+)
 from alliance_cli.services.exchange.convert import task_record
 from alliance_cli.store.engine import Database
-from alliance_cli.store.models import Patient, Task, TaskReview
+from alliance_cli.store.models import Task, TaskReview
 from alliance_cli.store.queries import get_goal, get_patient, get_task, patient_code
 
 
@@ -27,12 +34,6 @@ def _check_goal(session: Session, goal_id: int, patient_id: int, code: str) -> N
             f"goal {goal_id} belongs to another patient, not {code}",
             f"see `alliance goal list {code}`",
         )
-
-
-def _check_care_date(session: Session, task: Task, when: date, today: date, *, what: str) -> None:
-    """`when` is a day of the task's patient's care (see `check_care_date`)."""
-    patient = session.get(Patient, task.patient_id)
-    check_care_date(when, today, None if patient is None else patient.since, what=what)
 
 
 def add_task(
@@ -61,17 +62,15 @@ def add_task(
 def list_tasks(db: Database, code: str, *, include_closed: bool = False) -> list[TaskRecord]:
     with db.read() as session:
         patient = get_patient(session, code)
-        query = select(Task).where(Task.patient_id == patient.id).order_by(col(Task.id))
-        if not include_closed:
-            query = query.where(Task.status == "active")
-        tasks = session.exec(query).all()
+        only = None if include_closed else TaskStatus.ACTIVE
+        tasks = agreements_of(session, Task, patient.id, only=only)
         reviews = session.exec(
             select(TaskReview).join(Task).where(Task.patient_id == patient.id)
         ).all()
         return [task_record(t, code, [r for r in reviews if r.task_id == t.id]) for t in tasks]
 
 
-def review_task(db: Database, task_id: int, adherence: str, when: date) -> TaskRecord:
+def review_task(db: Database, task_id: int, adherence: Adherence, when: date) -> TaskRecord:
     with db.write("task.review") as session:
         task = get_task(session, task_id)
         session.add(TaskReview(task_id=task_id, date=when, adherence=adherence))
@@ -80,25 +79,13 @@ def review_task(db: Database, task_id: int, adherence: str, when: date) -> TaskR
 
 
 def set_task_status(
-    db: Database, task_id: int, status: str, *, on: date, today: date
+    db: Database, task_id: int, status: TaskStatus, *, on: date, today: date
 ) -> TaskRecord:
     """Close or reopen the task on `on`, kept as the day of its last status change: after
     the task was agreed and after its previous change, on a day of care."""
     with db.write("task.status") as session:
         task = get_task(session, task_id)
-        _check_care_date(session, task, on, today, what="status date")
-        if on < task.created:
-            raise InvalidInput(
-                f"status date {on.isoformat()} is before task {task_id} was agreed "
-                f"({task.created.isoformat()})",
-                f"correct the task's date first: `alliance task edit {task_id} --date DATE`",
-            )
-        if task.status_changed is not None and on < task.status_changed:
-            raise InvalidInput(
-                f"status date {on.isoformat()} is before the last status change of task "
-                f"{task_id} ({task.status_changed.isoformat()})",
-                "record status changes in the order they happened",
-            )
+        check_next_event(session, TASK, task, on, today, task.status_changed)
         task.status = status
         task.status_changed = on
         session.add(task)
@@ -122,18 +109,11 @@ def edit_task(
         task = get_task(session, task_id)
         code = patient_code(session, task.patient_id)
         if created is not None:
-            _check_care_date(session, task, created, today, what="task date")
             reviews = session.exec(select(TaskReview).where(TaskReview.task_id == task_id))
             later = [r.date for r in reviews]
             if task.status_changed is not None:
                 later.append(task.status_changed)
-            first = min(later, default=None)
-            if first is not None and created > first:
-                raise InvalidInput(
-                    f"task date {created.isoformat()} is after the first review or status "
-                    f"change of task {task_id} ({first.isoformat()})",
-                    "a task is agreed before it is reviewed or closed",
-                )
+            check_new_date(session, TASK, task, created, today, min(later, default=None))
             task.created = created
         if goal_id is not None:
             _check_goal(session, goal_id, task.patient_id, code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from alliance_cli.domain.instruments import Scores
 from alliance_cli.domain.records import (
@@ -35,6 +36,14 @@ def patient_profile(patient: Patient) -> PatientProfile:
     )
 
 
+Review = TypeVar("Review", GoalReview, TaskReview)
+
+
+def in_order(reviews: Sequence[Review]) -> list[Review]:
+    """Reviews in the order they happened: by date, then as they were entered."""
+    return sorted(reviews, key=lambda r: (r.date, r.id or 0))
+
+
 def goal_record(goal: Goal, code: str, reviews: Sequence[GoalReview] = ()) -> GoalRecord:
     assert goal.id is not None
     return GoalRecord(
@@ -47,7 +56,7 @@ def goal_record(goal: Goal, code: str, reviews: Sequence[GoalReview] = ()) -> Go
         created=goal.created,
         reviews=tuple(
             GoalReviewRecord(date=r.date, status=r.status, note=r.note, gas=r.gas)
-            for r in sorted(reviews, key=lambda r: (r.date, r.id or 0))
+            for r in in_order(reviews)
             if r.goal_id == goal.id
         ),
         baseline=int(goal.baseline),
@@ -65,8 +74,7 @@ def task_record(task: Task, code: str, reviews: list[TaskReview]) -> TaskRecord:
         status=task.status,
         due=task.due,
         reviews=tuple(
-            TaskReviewRecord(date=r.date, adherence=r.adherence)
-            for r in sorted(reviews, key=lambda r: (r.date, r.id or 0))
+            TaskReviewRecord(date=r.date, adherence=r.adherence) for r in in_order(reviews)
         ),
         created=task.created,
         status_changed=task.status_changed,

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session, select
 
 from alliance_cli.config import Settings
+from alliance_cli.domain.exchange_format import (
+    EXPORT_FORMAT,
+    PROFILE_TEXT_KEYS,
+    READABLE_SCHEMA_VERSIONS,
+)
 from alliance_cli.domain.gas import (
     BASELINES,
     DEFAULT_BASELINE,
@@ -32,18 +38,18 @@ from alliance_cli.domain.records import (
 )
 from alliance_cli.domain.text import check_code, one_of, text_field
 from alliance_cli.errors import AllianceError, InvalidInput
-from alliance_cli.render.json_export import EXPORT_FORMAT, READABLE_SCHEMA_VERSIONS
+from alliance_cli.services.care.agreements import agreements_of
 from alliance_cli.services.exchange.import_repairs import import_repairs
 from alliance_cli.services.exchange.importer import (
     Callback,
     DryRun,
     ImportReport,
     StoredSessions,
-    insert_sessions,
+    checked_plan,
     no_progress,
-    plan_sessions,
+    patient_ids,
     read_text,
-    reject,
+    store_sessions,
 )
 from alliance_cli.store.engine import Database
 from alliance_cli.store.models import Goal, GoalReview, Patient, Task, TaskReview
@@ -137,25 +143,8 @@ def _import_json(
                 continue
             _json_patient(session, store, data, where, settings, today, problems, rows, report)
             advance(1)
-        reject(problems)
-        planned = plan_sessions(rows, store, problems, report)
-        reject(problems)
-        ids = {code: p.id for code, p in store.patients.items() if p.id is not None}
-        insert_sessions(session, planned, ids)
-        report.sessions_added = len(planned)
-        if report.dry_run:
-            raise DryRun
-
-
-PROFILE_TEXT = (
-    "name",
-    "expectations",
-    "beliefs",
-    "emotional_state",
-    "social_context",
-    "note",
-    "discharge_reason",
-)
+        planned = checked_plan(rows, store, problems, report)
+        store_sessions(session, planned, patient_ids(store), report)
 
 
 def _json_patient(
@@ -190,7 +179,7 @@ def _json_patient(
                     data.get("discharged_on"), f"{where}.discharged_on", problems, required=False
                 ),
             )
-            for key in PROFILE_TEXT:
+            for key in PROFILE_TEXT_KEYS:
                 setattr(patient, key, text_field(data.get(key), key))
             patient.ending = _ending(data.get("ending"), patient.status)
             session.add(patient)
@@ -266,10 +255,7 @@ def _json_goals(
     report: ImportReport,
 ) -> dict[int, int]:
     """Goals by their position in the file -> database id (existing ones are matched)."""
-    existing = {
-        (g.text, g.created): g
-        for g in session.exec(select(Goal).where(Goal.patient_id == patient_id))
-    }
+    existing = {(g.text, g.created): g for g in agreements_of(session, Goal, patient_id, only=None)}
     ids: dict[int, int] = {}
     for number, data in enumerate(_objects(goals, f"{where}.goals", problems), 1):
         here = f"{where}.goals[{number - 1}]"
@@ -285,7 +271,7 @@ def _json_goals(
         except AllianceError as error:
             problems.append(f"{here}: {error}")
             continue
-        reviews = _goal_reviews(data.get("reviews"), f"{here}.reviews", problems)
+        reviews = _dated(data.get("reviews"), f"{here}.reviews", problems, _goal_review)
         if created is None or text is None:
             continue
         goal = existing.get((text, created))
@@ -309,7 +295,7 @@ def _json_goals(
             (r.date, r.status, r.note, r.gas)
             for r in session.exec(select(GoalReview).where(GoalReview.goal_id == goal.id))
         }
-        for when, review_status, note, gas in reviews:
+        for when, (review_status, note, gas) in reviews:
             if (when, review_status, note, gas) in known:
                 continue
             session.add(
@@ -328,10 +314,7 @@ def _json_tasks(
     problems: list[str],
     report: ImportReport,
 ) -> None:
-    existing = {
-        (t.text, t.created): t
-        for t in session.exec(select(Task).where(Task.patient_id == patient_id))
-    }
+    existing = {(t.text, t.created): t for t in agreements_of(session, Task, patient_id, only=None)}
     for number, data in enumerate(_objects(tasks, f"{where}.tasks", problems)):
         here = f"{where}.tasks[{number}]"
         if data is None:
@@ -343,7 +326,7 @@ def _json_tasks(
         except AllianceError as error:
             problems.append(f"{here}: {error}")
             continue
-        reviews = _task_reviews(data.get("reviews"), f"{here}.reviews", problems)
+        reviews = _dated(data.get("reviews"), f"{here}.reviews", problems, _task_review)
         if created is None or text is None:
             continue
         goal_ref = data.get("goal")
@@ -404,42 +387,39 @@ def _position(value: Any, number: int) -> int:
     return value
 
 
-def _goal_reviews(
-    value: Any, where: str, problems: list[str]
-) -> list[tuple[date, str, str | None, int | None]]:
-    """(date, status, note, GAS level) of each review, checked as `alliance goal status`
-    and `alliance goal review` check them."""
-    reviews: list[tuple[date, str, str | None, int | None]] = []
+Checked = TypeVar("Checked")
+
+
+def _dated(
+    value: Any, where: str, problems: list[str], check: Callable[[dict[str, Any]], Checked]
+) -> list[tuple[date, Checked]]:
+    """(date, what `check` makes of it) of each review of a list; each problem reported."""
+    reviews: list[tuple[date, Checked]] = []
     for number, review in enumerate(_objects(value, where, problems)):
         if review is None:
             continue
         when = _day(review.get("date"), f"{where}[{number}].date", problems)
         try:
-            status = one_of(review.get("status"), GOAL_STATUSES, "status")
-            note = text_field(review.get("note"), "note")
-            gas = review.get("gas")
-            if gas is not None and (isinstance(gas, bool) or gas not in LEVELS):
-                raise InvalidInput("gas must be one of -2, -1, 0, 1, 2 or null")
+            checked = check(review)
         except AllianceError as error:
             problems.append(f"{where}[{number}]: {error}")
             continue
         if when is not None:
-            reviews.append((when, status, note, None if gas is None else int(gas)))
+            reviews.append((when, checked))
     return reviews
 
 
-def _task_reviews(value: Any, where: str, problems: list[str]) -> list[tuple[date, str]]:
-    """(date, adherence) of each review, checked as `alliance task review` checks them."""
-    reviews: list[tuple[date, str]] = []
-    for number, review in enumerate(_objects(value, where, problems)):
-        if review is None:
-            continue
-        when = _day(review.get("date"), f"{where}[{number}].date", problems)
-        try:
-            adherence = one_of(review.get("adherence"), ADHERENCE_LEVELS, "adherence")
-        except AllianceError as error:
-            problems.append(f"{where}[{number}]: {error}")
-            continue
-        if when is not None:
-            reviews.append((when, adherence))
-    return reviews
+def _goal_review(review: dict[str, Any]) -> tuple[str, str | None, int | None]:
+    """(status, note, GAS level), checked as `alliance goal status` and `alliance goal
+    review` check them."""
+    status = one_of(review.get("status"), GOAL_STATUSES, "status")
+    note = text_field(review.get("note"), "note")
+    gas = review.get("gas")
+    if gas is not None and (isinstance(gas, bool) or gas not in LEVELS):
+        raise InvalidInput("gas must be one of -2, -1, 0, 1, 2 or null")
+    return status, note, None if gas is None else int(gas)
+
+
+def _task_review(review: dict[str, Any]) -> str:
+    """The adherence, checked as `alliance task review` checks it."""
+    return one_of(review.get("adherence"), ADHERENCE_LEVELS, "adherence")

@@ -20,13 +20,8 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from alliance_cli.config import Settings
-from alliance_cli.domain.import_rows import (
-    CSV_COLUMNS,
-    CSV_IGNORED,
-    SessionRow,
-    check_row,
-    listed,
-)
+from alliance_cli.domain.exchange_format import CSV_COLUMNS, CSV_IGNORED
+from alliance_cli.domain.import_rows import SessionRow, check_row, listed
 from alliance_cli.errors import AllianceError, InvalidInput
 from alliance_cli.render.formats import csv_value
 from alliance_cli.store.audit import recorder_of
@@ -151,6 +146,32 @@ def plan_sessions(
     return list(new.values())
 
 
+def checked_plan(
+    rows: list[SessionRow], store: StoredSessions, problems: list[str], report: ImportReport
+) -> list[SessionRow]:
+    """The rows to insert, once every row checked out and none clashes with what is
+    stored; otherwise ImportRejected, listing the problems."""
+    reject(problems)
+    planned = plan_sessions(rows, store, problems, report)
+    reject(problems)
+    return planned
+
+
+def patient_ids(store: StoredSessions) -> dict[str, int]:
+    """The database id of each patient stored so far, by code."""
+    return {code: p.id for code, p in store.patients.items() if p.id is not None}
+
+
+def store_sessions(
+    session: Session, rows: list[SessionRow], ids: dict[str, int], report: ImportReport
+) -> None:
+    """Insert the planned rows and count them; a dry run ends here (and rolls back)."""
+    insert_sessions(session, rows, ids)
+    report.sessions_added = len(rows)
+    if report.dry_run:
+        raise DryRun
+
+
 def insert_sessions(session: Session, rows: list[SessionRow], ids: dict[str, int]) -> None:
     recorder = recorder_of(session)
     if recorder is not None:
@@ -243,10 +264,8 @@ def _import_csv(
             except AllianceError as error:
                 problems.append(f"line {line}: {error}")
             advance(1)
-        reject(problems)
-        planned = plan_sessions(rows, store, problems, report)
-        reject(problems)
-        ids = {code: p.id for code, p in store.patients.items() if p.id is not None}
+        planned = checked_plan(rows, store, problems, report)
+        ids = patient_ids(store)
         latest: dict[str, SessionRow] = {}
         for row in planned:
             if row.patient not in ids and (
@@ -260,7 +279,4 @@ def _import_csv(
             assert patient.id is not None
             ids[code] = patient.id
         report.patients_added = len(latest)
-        insert_sessions(session, planned, ids)
-        report.sessions_added = len(planned)
-        if report.dry_run:
-            raise DryRun
+        store_sessions(session, planned, ids, report)

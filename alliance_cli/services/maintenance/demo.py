@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -21,10 +20,9 @@ from sqlalchemy import exc, inspect
 from sqlmodel import Session, func, select
 
 from alliance_cli import clock
-from alliance_cli.domain.flags import current_flags
 from alliance_cli.domain.instruments import quick_scores
-from alliance_cli.domain.repairs import flag_to_answer
 from alliance_cli.domain.rules import default_rules
+from alliance_cli.domain.vocabulary import GoalStatus, Marker, PatientStatus, ProposedBy, Rater
 from alliance_cli.errors import AllianceError, Conflict, StorageError
 from alliance_cli.paths import (
     DatabaseLocation,
@@ -32,6 +30,17 @@ from alliance_cli.paths import (
     ensure_data_dir,
     remove_temp,
     sqlite_url,
+)
+from alliance_cli.services.care.repairs import answering_repair
+from alliance_cli.services.maintenance.demo_caseload import (
+    PAST,
+    PAST_GOALS,
+    WEEKS,
+    DemoPatient,
+    PastPatient,
+    Triple,
+    caseload,
+    past_ratings,
 )
 from alliance_cli.services.reports.history import load_history
 from alliance_cli.store import cipher
@@ -48,198 +57,6 @@ from alliance_cli.store.models import (
 )
 from alliance_cli.store.queries import clinician_of
 
-WEEKS = 12
-Triple = tuple[float, float, float]
-
-
-@dataclass(frozen=True)
-class DemoPatient:
-    code: str
-    profile: dict[str, str]
-    ratings: list[Triple | None]  # one per week, None = no session that week
-    therapist_ratings: list[Triple | None] = field(default_factory=list)
-    notes: dict[int, str] = field(default_factory=dict)
-    goals: list[tuple[str, str, str]] = field(default_factory=list)  # text, by, final status
-    tasks: list[tuple[str, int | None, list[str]]] = field(default_factory=list)
-    # The rupture question (`session add --rupture`): asked in every session when True,
-    # the answer `none` unless given here by (rater, week).
-    asks_rupture: bool = False
-    ruptures: dict[tuple[str, int], str] = field(default_factory=dict)
-    repairs: list[tuple[int, str, str]] = field(default_factory=list)  # week, strategy, note
-
-
-def _series(
-    start: Triple, end: Triple, weeks: int = WEEKS, *, steady: bool = False
-) -> list[Triple | None]:
-    """A straight line from start to end with a small fixed wobble, rounded to .5."""
-    wobble = (
-        (0.0,) * WEEKS
-        if steady
-        else (0.0, 0.5, -0.5, 0.0, 0.5, 0.0, -0.5, 0.0, 0.5, -0.5, 0.0, 0.0)
-    )
-    rows: list[Triple | None] = []
-    for week in range(weeks):
-        share = week / (weeks - 1)
-        values = [
-            min(10.0, max(0.0, round((s + (e - s) * share + wobble[week]) * 2) / 2))
-            for s, e in zip(start, end, strict=True)
-        ]
-        rows.append((values[0], values[1], values[2]))
-    return rows
-
-
-def _caseload() -> list[DemoPatient]:
-    rupture = _series((8.0, 8.0, 7.5), (8.5, 8.5, 8.0))
-    rupture[5] = (4.5, 5.0, 4.0)
-    rupture[6] = (7.5, 7.5, 7.0)
-    stopped = _series((7.5, 7.0, 7.0), (6.0, 5.5, 5.0))[:5] + [None] * (WEEKS - 5)
-    return [
-        DemoPatient(
-            code="D01",
-            profile={
-                "expectations": "fewer panic attacks at work",
-                "beliefs": "anxiety is a weakness",
-                "emotional_state": "tense but hopeful",
-                "social_context": "married, two children, supportive partner",
-            },
-            ratings=_series((8.0, 8.0, 7.5), (9.0, 8.5, 8.5)),
-            goals=[
-                ("Take the train to work alone", "joint", "achieved"),
-                ("Use breathing exercise when panic starts", "patient", "active"),
-            ],
-            tasks=[("Exposure diary, daily", 1, ["done", "done", "partly"])],
-        ),
-        DemoPatient(
-            code="D02",
-            profile={
-                "expectations": "wants quick advice, not talking",
-                "beliefs": "low mood is caused by the job only",
-                "emotional_state": "low, irritable",
-                "social_context": "recently separated, lives alone",
-            },
-            ratings=_series((8.5, 8.0, 8.0), (5.0, 5.0, 4.5), steady=True),
-            notes={8: "missed homework again, seemed disengaged", 11: "asked to space sessions"},
-            goals=[("Return to a regular sleep routine", "therapist", "active")],
-            tasks=[
-                ("Activity scheduling, 3 pleasant activities a week", 1, ["partly", "not-done"]),
-                ("Sleep diary", 1, ["partly", "not-done", "not-done"]),
-            ],
-        ),
-        DemoPatient(
-            code="D03",
-            profile={
-                "expectations": "understand recurring conflicts",
-                "emotional_state": "guarded",
-                "social_context": "close to parents, few friends",
-            },
-            ratings=rupture,
-            notes={
-                5: "rupture: confrontation about homework load",
-                6: "talked the rupture through, agreed a lighter plan",
-            },
-            repairs=[(5, "explore", "invited the complaint, owned the heavy homework plan")],
-            goals=[("Name feelings before conflicts escalate", "joint", "active")],
-            tasks=[("Conflict log, twice a week", 1, ["not-done", "partly", "done"])],
-        ),
-        DemoPatient(
-            code="D04",
-            profile={
-                "expectations": "get the doctor off their back",
-                "beliefs": "therapy is for other people",
-                "social_context": "sent by GP, partner pushed for it",
-            },
-            ratings=_series((9.0, 9.0, 9.0), (9.5, 9.0, 9.0)),
-            therapist_ratings=_series((6.0, 5.5, 6.0), (6.5, 5.5, 5.5)),
-            notes={3: "patient rates very high; therapist senses polite compliance"},
-            goals=[("Cut down drinking to weekends", "therapist", "active")],
-            tasks=[("Drink-free days log", 1, ["partly", "partly"])],
-        ),
-        DemoPatient(
-            code="D05",
-            profile={
-                "expectations": "stop the worrying",
-                "emotional_state": "anxious, exhausted",
-                "social_context": "carer for an ill parent",
-            },
-            ratings=stopped,
-            notes={4: "cancelled the next two appointments"},
-            goals=[("Worry time, 20 minutes a day", "joint", "active")],
-            tasks=[("Worry postponement", 1, ["partly"])],
-        ),
-        DemoPatient(
-            code="D06",
-            profile={
-                "expectations": "back to running",
-                "beliefs": "pain means damage",
-                "emotional_state": "frustrated",
-                "social_context": "lives alone, supportive sister",
-            },
-            ratings=_series((5.0, 5.5, 4.5), (8.5, 8.5, 8.0)),
-            goals=[("Run 5 km without pain", "joint", "active")],
-            tasks=[("Hip exercises, 3x a week", 1, ["partly", "done", "done", "done"])],
-        ),
-        DemoPatient(
-            code="D07",
-            profile={
-                "expectations": "cope with grief after a parent's death",
-                "beliefs": "should be over it by now",
-                "emotional_state": "sad, very polite",
-                "social_context": "works full time, sister abroad",
-            },
-            ratings=[*_series((8.0, 8.0, 7.5), (8.5, 8.0, 8.0))[:-1], (7.5, 7.5, 7.5)],
-            therapist_ratings=_series((7.5, 7.5, 7.5), (8.5, 8.0, 8.0)),
-            notes={11: "good session, planned the anniversary visit"},
-            goals=[("Talk about the loss with a friend", "joint", "active")],
-            tasks=[("Write a letter to the parent, not to send", 1, ["done", "done"])],
-            asks_rupture=True,
-            ruptures={("patient", 11): "withdrawal"},
-        ),
-    ]
-
-
-@dataclass(frozen=True)
-class PastPatient:
-    """A discharged demo patient: weekly sessions from `start` to `end` (quick), care
-    ended `ago` weeks before today, two goals rated on GAS at discharge."""
-
-    code: str
-    weeks: int
-    ago: int
-    start: Triple
-    end: Triple
-    ending: str
-    gas: tuple[int, int]
-    dip: int | None = None  # a rupture: this week falls 2 points on each dimension
-    dip_weeks: int = 1  # ... for this many weeks (past the end: never repaired)
-
-
-PAST = (
-    PastPatient("D08", 10, 30, (8.5, 8.5, 8.0), (9.0, 9.0, 8.5), "mutual", (1, 0)),
-    PastPatient("D09", 8, 26, (8.0, 7.5, 7.5), (8.5, 8.5, 8.0), "mutual", (0, 0)),
-    PastPatient("D10", 3, 40, (5.0, 4.5, 4.5), (4.5, 4.0, 4.0), "dropout", (-1, -1)),
-    PastPatient("D11", 9, 20, (7.0, 7.0, 6.5), (8.5, 8.0, 8.0), "mutual", (1, 1)),
-    PastPatient("D12", 4, 35, (6.0, 5.5, 5.0), (5.5, 5.0, 5.0), "dropout", (-1, -2)),
-    PastPatient("D13", 12, 44, (7.5, 7.5, 7.0), (8.0, 8.0, 8.0), "mutual", (0, 1), dip=6),
-    PastPatient(
-        "D14", 6, 16, (6.5, 6.5, 6.0), (6.0, 6.0, 5.5), "dropout", (-1, -1), dip=4, dip_weeks=9
-    ),
-    PastPatient("D15", 8, 24, (7.5, 7.0, 7.0), (8.0, 7.5, 7.5), "referred", (0, -1)),
-    PastPatient("D16", 7, 12, (8.0, 8.0, 8.0), (8.5, 8.5, 8.5), "moved", (0, 0)),
-    PastPatient("D17", 10, 50, (6.5, 6.0, 6.0), (8.0, 7.5, 7.5), "mutual", (0, 1)),
-    PastPatient("D18", 11, 8, (9.0, 8.5, 8.5), (9.0, 9.0, 9.0), "mutual", (2, 1)),
-    PastPatient("D19", 5, 30, (5.5, 5.5, 5.0), (6.0, 6.0, 5.5), "other", (-1, 0)),
-)
-PAST_GOALS = ("Agreed goal 1", "Agreed goal 2")
-
-
-def _past_ratings(past: PastPatient) -> list[Triple]:
-    rows = [r for r in _series(past.start, past.end, past.weeks) if r is not None]
-    if past.dip is not None:
-        for week in range(past.dip, min(past.dip + past.dip_weeks, len(rows))):
-            b, g, t = rows[week]
-            rows[week] = (max(0.0, b - 2.0), max(0.0, g - 2.0), max(0.0, t - 2.0))
-    return rows
-
 
 def _write_past(session: Session, past: PastPatient, today: date) -> None:
     left = today - timedelta(weeks=past.ago)
@@ -248,34 +65,21 @@ def _write_past(session: Session, past: PastPatient, today: date) -> None:
         code=past.code,
         clinician=clinician_of(session),
         since=first - timedelta(days=7),
-        status="discharged",
+        status=PatientStatus.DISCHARGED,
         discharged_on=left,
         ending=past.ending,
     )
     session.add(patient)
     session.flush()
     assert patient.id is not None
-    for week, triple in enumerate(_past_ratings(past)):
-        scores = quick_scores(*triple)
-        session.add(
-            SessionRating(
-                patient_id=patient.id,
-                date=first + timedelta(weeks=week),
-                rater="patient",
-                instrument="quick",
-                bond=scores.bond,
-                goal=scores.goal,
-                task=scores.task,
-                total=scores.total,
-                items=list(scores.items),
-            )
-        )
+    for week, triple in enumerate(past_ratings(past)):
+        session.add(_rating(patient.id, first + timedelta(weeks=week), Rater.PATIENT, triple))
     for text, level in zip(PAST_GOALS, past.gas, strict=True):
-        goal = Goal(patient_id=patient.id, text=text, proposed_by="joint", created=first)
+        goal = Goal(patient_id=patient.id, text=text, proposed_by=ProposedBy.JOINT, created=first)
         session.add(goal)
         session.flush()
         assert goal.id is not None
-        session.add(GoalReview(goal_id=goal.id, date=left, status="active", gas=level))
+        session.add(GoalReview(goal_id=goal.id, date=left, status=GoalStatus.ACTIVE, gas=level))
 
 
 def write_demo(
@@ -302,7 +106,7 @@ def write_demo(
         db = open_database(staging, create=True)
         try:
             with db.write() as session:
-                for index, demo in enumerate(_caseload()):
+                for index, demo in enumerate(caseload()):
                     _write_patient(session, demo, day, index)
                 for past in PAST:
                     _write_past(session, past, day)
@@ -408,6 +212,22 @@ def _remove_sqlite_files(path: os.PathLike[str]) -> None:
             os.remove(f"{os.fspath(path)}{suffix}")
 
 
+def _rating(patient_id: int, on: date, rater: Rater, triple: Triple) -> SessionRating:
+    """A rating set on the quick instrument (bond, goal, task 0-10)."""
+    scores = quick_scores(*triple)
+    return SessionRating(
+        patient_id=patient_id,
+        date=on,
+        rater=rater,
+        instrument="quick",
+        bond=scores.bond,
+        goal=scores.goal,
+        task=scores.task,
+        total=scores.total,
+        items=list(scores.items),
+    )
+
+
 def _write_patient(session: Session, demo: DemoPatient, today: date, index: int) -> None:
     first = today - timedelta(weeks=WEEKS - 1, days=index % 3)
     patient = Patient(
@@ -418,26 +238,15 @@ def _write_patient(session: Session, demo: DemoPatient, today: date, index: int)
     session.add(patient)
     session.flush()
     assert patient.id is not None
-    for rater, series in (("patient", demo.ratings), ("therapist", demo.therapist_ratings)):
+    for rater, series in ((Rater.PATIENT, demo.ratings), (Rater.THERAPIST, demo.therapist_ratings)):
         for week, triple in enumerate(series):
             if triple is None:
                 continue
-            scores = quick_scores(*triple)
-            session.add(
-                SessionRating(
-                    patient_id=patient.id,
-                    date=first + timedelta(weeks=week),
-                    rater=rater,
-                    instrument="quick",
-                    bond=scores.bond,
-                    goal=scores.goal,
-                    task=scores.task,
-                    total=scores.total,
-                    items=list(scores.items),
-                    note=demo.notes.get(week) if rater == "patient" else None,
-                    rupture=demo.ruptures.get((rater, week), "none") if demo.asks_rupture else None,
-                )
-            )
+            rating = _rating(patient.id, first + timedelta(weeks=week), rater, triple)
+            rating.note = demo.notes.get(week) if rater == Rater.PATIENT else None
+            if demo.asks_rupture:
+                rating.rupture = demo.ruptures.get((rater, week), Marker.NONE)
+            session.add(rating)
     if demo.repairs:
         _write_repairs(session, demo, patient, first)
     goal_ids: list[int] = []
@@ -447,7 +256,7 @@ def _write_patient(session: Session, demo: DemoPatient, today: date, index: int)
         session.flush()
         assert goal.id is not None
         goal_ids.append(goal.id)
-        if status != "active":
+        if status != GoalStatus.ACTIVE:
             session.add(GoalReview(goal_id=goal.id, date=today - timedelta(weeks=1), status=status))
     for text, goal_number, adherence in demo.tasks:
         task = Task(
@@ -476,17 +285,4 @@ def _write_repairs(session: Session, demo: DemoPatient, patient: Patient, first:
     history = load_history(session, patient)
     for week, strategy, note in demo.repairs:
         on = first + timedelta(weeks=week)
-        link = flag_to_answer(current_flags(history, default_rules(), on))
-        session.add(
-            Repair(
-                patient_id=patient.id,
-                date=on,
-                strategy=strategy,
-                note=note,
-                flag_kind=link.kind if link else None,
-                flag_dimension=link.dimension if link else None,
-                flag_date=link.date if link else None,
-                flag_rater=link.rater if link else None,
-                flag_instrument=link.instrument if link else None,
-            )
-        )
+        session.add(answering_repair(patient.id, history, default_rules(), on, strategy, note))

@@ -18,7 +18,9 @@ from typing import Any
 from sqlmodel import Session
 
 from alliance_cli.clinician import caseload_condition
+from alliance_cli.domain.flag_model import Report, Review
 from alliance_cli.domain.flags import History, Rating, in_care, rows_up_to
+from alliance_cli.domain.vocabulary import PatientStatus
 from alliance_cli.store.queries import clinician_of
 
 # Columns in Rating's layout, then the patient; read in the covering index's order.
@@ -142,9 +144,9 @@ def patients(session: Session) -> dict[int, PatientMeta]:
     }
 
 
-def reviews(session: Session, as_of: date | None = None) -> dict[int, list[tuple[date, str]]]:
+def reviews(session: Session, as_of: date | None = None) -> dict[int, list[Review]]:
     """Task reviews (date, adherence) by patient id; with `as_of`, none dated after it."""
-    found: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    found: dict[int, list[Review]] = defaultdict(list)
     for pid, when, adherence in _cursor(session, REVIEWS_SQL).fetchall():
         day = _day(when)
         if as_of is None or day <= as_of:
@@ -152,9 +154,9 @@ def reviews(session: Session, as_of: date | None = None) -> dict[int, list[tuple
     return found
 
 
-def reports(session: Session, as_of: date | None = None) -> dict[int, list[tuple[date, str, str]]]:
+def reports(session: Session, as_of: date | None = None) -> dict[int, list[Report]]:
     """Reported ruptures (date, rater, marker) by patient id; with `as_of`, none after it."""
-    found: dict[int, list[tuple[date, str, str]]] = defaultdict(list)
+    found: dict[int, list[Report]] = defaultdict(list)
     for pid, when, rater, marker in _cursor(session, REPORTS_SQL).fetchall():
         day = _day(when)
         if as_of is None or day <= as_of:
@@ -194,7 +196,7 @@ def stream_patients(
 
     def active(m: PatientMeta) -> bool:
         if as_of is None:
-            return m.status == "active"
+            return m.status == PatientStatus.ACTIVE
         return in_care(m.status, m.since, m.discharged_on, as_of)
 
     chosen = {
@@ -234,15 +236,15 @@ def stream_patients(
 
 def _history(
     meta: PatientMeta,
-    found: list[tuple[date, str]],
+    found: list[Review],
     as_of: date | None,
-    reported: list[tuple[date, str, str]],
+    reported: list[Report],
 ) -> History:
     return History(
         patient=meta.code,
         ratings=(),
         reviews=tuple(found),
-        active=meta.status == "active"
+        active=meta.status == PatientStatus.ACTIVE
         if as_of is None
         else in_care(meta.status, meta.since, meta.discharged_on, as_of),
         since=meta.since,

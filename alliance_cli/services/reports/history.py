@@ -10,7 +10,9 @@ from datetime import date
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
+from alliance_cli.domain.flag_model import Report, Review
 from alliance_cli.domain.flags import History, Rating
+from alliance_cli.domain.vocabulary import PatientStatus
 from alliance_cli.store.models import Patient, SessionRating, Task, TaskReview
 from alliance_cli.store.queries import mine
 
@@ -26,7 +28,7 @@ def load_histories(
     if patients is None:
         query = select(Patient).where(mine(session))
         if active_only:
-            query = query.where(Patient.status == "active")
+            query = query.where(Patient.status == PatientStatus.ACTIVE)
         chosen = list(session.exec(query).all())
     else:
         chosen = list(patients)
@@ -36,14 +38,14 @@ def load_histories(
         rating_filter = [col(SessionRating.patient_id) == Patient.id, mine(session)]
         review_filter = [col(Task.patient_id) == Patient.id, mine(session)]
         if active_only:
-            rating_filter.append(col(Patient.status) == "active")
-            review_filter.append(col(Patient.status) == "active")
+            rating_filter.append(col(Patient.status) == PatientStatus.ACTIVE)
+            review_filter.append(col(Patient.status) == PatientStatus.ACTIVE)
     else:
         rating_filter = [col(SessionRating.patient_id).in_(list(by_id))]
         review_filter = [col(Task.patient_id).in_(list(by_id))]
     ratings: dict[int, list[Rating]] = defaultdict(list)
-    reviews: dict[int, list[tuple[date, str]]] = defaultdict(list)
-    reports: dict[int, list[tuple[date, str, str]]] = defaultdict(list)
+    reviews: dict[int, list[Review]] = defaultdict(list)
+    reports: dict[int, list[Report]] = defaultdict(list)
     if by_id:
         rating_query = sql_select(
             col(SessionRating.patient_id),
@@ -76,7 +78,7 @@ def load_histories(
             patient=patient.code,
             ratings=tuple(ratings[pid]),
             reviews=tuple(reviews[pid]),
-            active=patient.status == "active",
+            active=patient.status == PatientStatus.ACTIVE,
             since=patient.since,
             reports=tuple(reports[pid]),
         )

@@ -8,6 +8,7 @@ from alliance_cli.config import Settings
 from alliance_cli.domain.flag_groups import group_by_event
 from alliance_cli.domain.prep import Brief, Waiting, build_brief
 from alliance_cli.domain.trends import direction
+from alliance_cli.domain.vocabulary import Severity
 from alliance_cli.services.care.patients import show_patient
 from alliance_cli.services.reports.flags import caseload_flags
 from alliance_cli.store.engine import Database
@@ -31,10 +32,10 @@ def patients_needing_prep(db: Database, settings: Settings, today: date) -> list
     events = group_by_event(caseload_flags(db, settings, today))
     found: dict[str, Waiting] = {}
     for event in events:
-        if event.severity != "alert":
+        if event.severity != Severity.ALERT:
             continue
         seen = found.get(event.patient)
-        alerts = sum(f.severity == "alert" for f in event.flags)
+        alerts = sum(f.severity == Severity.ALERT for f in event.flags)
         if seen is None:
             found[event.patient] = Waiting(event.patient, event, alerts)
         else:

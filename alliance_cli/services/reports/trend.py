@@ -6,13 +6,19 @@ from __future__ import annotations
 from alliance_cli.config import Settings
 from alliance_cli.domain.flags import History, history_flags
 from alliance_cli.domain.trends import TrendData
+from alliance_cli.domain.vocabulary import BOTH, FlagKind, Rater
 from alliance_cli.services.reports.history import load_history
 from alliance_cli.store.engine import Database
 from alliance_cli.store.queries import get_patient
 
 
 def trend_data(
-    db: Database, code: str, settings: Settings, *, rater: str = "patient", last: int | None = None
+    db: Database,
+    code: str,
+    settings: Settings,
+    *,
+    rater: Rater = Rater.PATIENT,
+    last: int | None = None,
 ) -> TrendData:
     with db.read() as session:
         patient = get_patient(session, code)
@@ -25,7 +31,7 @@ def trend_from(
     instrument_name: str,
     settings: Settings,
     *,
-    rater: str = "patient",
+    rater: Rater = Rater.PATIENT,
     last: int | None = None,
 ) -> TrendData:
     """One rater's series with the patient's current instrument (never mixed)."""
@@ -40,7 +46,7 @@ def trend_from(
     raised = tuple(
         f
         for f in history_flags(history, settings.rules)
-        if f.date in shown_dates and f.rater in (rater, "both") and f.kind != "tasks-missed"
+        if f.date in shown_dates and f.rater in (rater, BOTH) and f.kind != FlagKind.TASKS_MISSED
     )
     rules = settings.rules.for_instrument(instrument.name)
     return TrendData(
