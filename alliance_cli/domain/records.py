@@ -15,6 +15,7 @@ from alliance_cli.domain.vocabulary import (
     Adherence,
     Ending,
     GoalStatus,
+    Marker,
     PatientStatus,
     ProposedBy,
     Rater,
@@ -46,7 +47,7 @@ class PatientRow:
 
     code: str
     name: str | None
-    status: str
+    status: PatientStatus
     since: date | None
     sessions: int
     last_session: date | None
@@ -56,7 +57,7 @@ class PatientRow:
     alerts: int = 0
     watch: int = 0
     clinician: str = ""
-    ending: str | None = None  # as stored: None in care, or for a discharge before 0009
+    ending: Ending | None = None  # as stored: None in care, or for a discharge before 0009
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class LatestScores:
     """A patient's most recent rating set (the patient's own rating when there is one)."""
 
     date: date
-    rater: str
+    rater: Rater
     instrument: str
     bond: float
     goal: float
@@ -77,7 +78,7 @@ class LatestScores:
 class PatientProfile:
     code: str
     name: str | None
-    status: str
+    status: PatientStatus
     since: date | None
     instrument: str
     expectations: str | None
@@ -87,7 +88,7 @@ class PatientProfile:
     note: str | None
     discharged_on: date | None
     discharge_reason: str | None
-    ending: str | None = None  # as stored (see `shown_ending`)
+    ending: Ending | None = None  # as stored (see `shown_ending`)
 
     @property
     def shown_ending(self) -> str | None:
@@ -97,7 +98,7 @@ class PatientProfile:
 @dataclass(frozen=True)
 class GoalReviewRecord:
     date: date
-    status: str
+    status: GoalStatus
     note: str | None
     gas: int | None = None  # the GAS level (-2..2) of a `goal review`; None: status only
 
@@ -107,8 +108,8 @@ class GoalRecord:
     id: int
     patient: str
     text: str
-    proposed_by: str
-    status: str
+    proposed_by: ProposedBy
+    status: GoalStatus
     target: date | None
     created: date
     reviews: tuple[GoalReviewRecord, ...] = ()  # in date order
@@ -130,7 +131,7 @@ class GoalRecord:
 @dataclass(frozen=True)
 class TaskReviewRecord:
     date: date
-    adherence: str
+    adherence: Adherence
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class TaskRecord:
     patient: str
     goal_id: int | None
     text: str
-    status: str
+    status: TaskStatus
     due: date | None
     reviews: tuple[TaskReviewRecord, ...] = field(default_factory=tuple)
     created: date | None = None
@@ -151,7 +152,7 @@ class SessionRecord:
     id: int
     patient: str
     date: date
-    rater: str
+    rater: Rater
     instrument: str
     bond: float
     goal: float
@@ -160,7 +161,7 @@ class SessionRecord:
     note: str | None
     total: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
-    rupture: str | None = None  # none | withdrawal | confrontation; None: not asked
+    rupture: Marker | None = None  # none | withdrawal | confrontation; None: not asked
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,14 @@ from alliance_cli.domain.records import (
     PatientRow,
 )
 from alliance_cli.domain.trends import direction
-from alliance_cli.domain.vocabulary import PatientStatus, Rater, Severity
+from alliance_cli.domain.vocabulary import Ending, PatientStatus, Rater, Severity
 from alliance_cli.errors import Conflict, InvalidInput
 from alliance_cli.services.exchange.convert import (
     goal_record,
+    optional_word,
     patient_profile,
     session_record,
+    stored_word,
     task_record,
 )
 from alliance_cli.services.reports.caseload import Streamed, stream_patients
@@ -129,7 +131,7 @@ def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
     return PatientRow(
         code=meta.code,
         name=meta.name,
-        status=meta.status,
+        status=stored_word(PatientStatus, meta.status),
         since=meta.since,
         sessions=scan.session_count,
         last_session=scan.last_date,
@@ -150,7 +152,7 @@ def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
         trend=trend,
         alerts=sum(f.severity == Severity.ALERT for f in flags),
         watch=sum(f.severity == Severity.WATCH for f in flags),
-        ending=meta.ending,
+        ending=optional_word(Ending, meta.ending),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import TypeVar
 
 from alliance_cli.domain.instruments import Scores
@@ -14,15 +15,43 @@ from alliance_cli.domain.records import (
     TaskRecord,
     TaskReviewRecord,
 )
+from alliance_cli.domain.vocabulary import (
+    Adherence,
+    Ending,
+    GoalStatus,
+    Marker,
+    PatientStatus,
+    ProposedBy,
+    Rater,
+    TaskStatus,
+)
 from alliance_cli.errors import StorageError
 from alliance_cli.store.models import Goal, GoalReview, Patient, SessionRating, Task, TaskReview
+
+Word = TypeVar("Word", bound=StrEnum)
+
+
+def stored_word(kind: type[Word], value: str) -> Word:
+    """A stored word (a status, a rater...) as its enum; a word the vocabulary does not
+    know (a damaged or foreign file) is refused rather than passed on."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise StorageError(
+            f"the database holds a damaged value (not a known {kind.__name__.lower()})",
+            "run `alliance doctor`, or restore a backup",
+        ) from None
+
+
+def optional_word(kind: type[Word], value: str | None) -> Word | None:
+    return None if value is None else stored_word(kind, value)
 
 
 def patient_profile(patient: Patient) -> PatientProfile:
     return PatientProfile(
         code=patient.code,
         name=patient.name,
-        status=patient.status,
+        status=stored_word(PatientStatus, patient.status),
         since=patient.since,
         instrument=patient.instrument,
         expectations=patient.expectations,
@@ -32,7 +61,7 @@ def patient_profile(patient: Patient) -> PatientProfile:
         note=patient.note,
         discharged_on=patient.discharged_on,
         discharge_reason=patient.discharge_reason,
-        ending=patient.ending,
+        ending=optional_word(Ending, patient.ending),
     )
 
 
@@ -50,12 +79,14 @@ def goal_record(goal: Goal, code: str, reviews: Sequence[GoalReview] = ()) -> Go
         id=goal.id,
         patient=code,
         text=goal.text,
-        proposed_by=goal.proposed_by,
-        status=goal.status,
+        proposed_by=stored_word(ProposedBy, goal.proposed_by),
+        status=stored_word(GoalStatus, goal.status),
         target=goal.target,
         created=goal.created,
         reviews=tuple(
-            GoalReviewRecord(date=r.date, status=r.status, note=r.note, gas=r.gas)
+            GoalReviewRecord(
+                date=r.date, status=stored_word(GoalStatus, r.status), note=r.note, gas=r.gas
+            )
             for r in in_order(reviews)
             if r.goal_id == goal.id
         ),
@@ -71,10 +102,11 @@ def task_record(task: Task, code: str, reviews: list[TaskReview]) -> TaskRecord:
         patient=code,
         goal_id=task.goal_id,
         text=task.text,
-        status=task.status,
+        status=stored_word(TaskStatus, task.status),
         due=task.due,
         reviews=tuple(
-            TaskReviewRecord(date=r.date, adherence=r.adherence) for r in in_order(reviews)
+            TaskReviewRecord(date=r.date, adherence=stored_word(Adherence, r.adherence))
+            for r in in_order(reviews)
         ),
         created=task.created,
         status_changed=task.status_changed,
@@ -87,7 +119,7 @@ def session_record(rating: SessionRating, code: str) -> SessionRecord:
         id=rating.id,
         patient=code,
         date=rating.date,
-        rater=rating.rater,
+        rater=stored_word(Rater, rating.rater),
         instrument=rating.instrument,
         bond=stored_score(rating.bond),
         goal=stored_score(rating.goal),
@@ -96,7 +128,7 @@ def session_record(rating: SessionRating, code: str) -> SessionRecord:
         note=rating.note,
         total=stored_score(rating.total),
         extra=dict(rating.extra or {}),
-        rupture=rating.rupture,
+        rupture=optional_word(Marker, rating.rupture),
     )
 
 

@@ -23,10 +23,11 @@ from alliance_cli.domain.outcomes import (
     OutcomeTally,
     share_of_range,
 )
+from alliance_cli.domain.vocabulary import PatientStatus
 from alliance_cli.services.reports.caseload import Streamed, _cursor, stream_patients
 from alliance_cli.store.engine import Database
 
-ENDINGS_SQL = "SELECT id, ending FROM patient WHERE status = 'discharged'"
+ENDINGS_SQL = "SELECT id, ending FROM patient WHERE status = 'discharged'"  # as stored
 # Every goal of a discharged patient with its latest GAS level (None when never rated).
 GAS_SQL = (
     "SELECT g.patient_id, g.id, g.baseline, g.weight, r.gas, r.date, r.id "
@@ -119,7 +120,9 @@ def caseload_outcomes(
         gas = _gas_scores(session)
         for patient in stream_patients(session, active_only=False, all_clinicians=all_clinicians):
             meta = patient.meta
-            if meta.status != "discharged" or not _in_period(meta.discharged_on, since, until):
+            if meta.status != PatientStatus.DISCHARGED or not _in_period(
+                meta.discharged_on, since, until
+            ):
                 continue
             course = _course(
                 patient, settings, endings.get(meta.id, UNKNOWN), gas.get(meta.id), ranges
