@@ -16,6 +16,7 @@ from alliance_cli.domain.flag_groups import FlagEvent, group_by_event
 from alliance_cli.domain.flags import Flag
 from alliance_cli.domain.gas import DEFAULT_WEIGHT, level_text
 from alliance_cli.domain.instruments import DIMENSIONS
+from alliance_cli.domain.outcomes import share_of_range
 from alliance_cli.domain.records import (
     GoalRecord,
     LatestScores,
@@ -56,7 +57,7 @@ def share_of_scale(latest: LatestScores) -> str:
     low, high = latest.total_range
     if high <= low:
         return total
-    percent = round(100 * (latest.total - low) / (high - low))
+    percent = round(share_of_range(latest.total, low, high))
     return f"{total} {f'{percent}%':>4}"
 
 

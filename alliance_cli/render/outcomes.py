@@ -39,8 +39,12 @@ def _correlation_dict(found: Correlation) -> dict[str, Any]:
     }
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
 def _mean_dict(found: Mean) -> dict[str, Any]:
-    return {"mean": None if found.mean is None else round(found.mean, 2), "n": found.n}
+    return {"mean": _rounded(found.mean), "n": found.n}
 
 
 def outcomes_dict(result: Outcomes) -> dict[str, Any]:
@@ -59,7 +63,7 @@ def outcomes_dict(result: Outcomes) -> dict[str, Any]:
             "dropout_if_repaired": _rate(result.ruptures.dropout_if_repaired.rate),
             "dropout_if_unrepaired": _rate(result.ruptures.dropout_if_unrepaired.rate),
         },
-        "gas_t_mean": _mean_dict(result.gas_t_mean)["mean"],
+        "gas_t_mean": _rounded(result.gas_t_mean.mean),
         "correlations": {
             "early": _correlation_dict(result.early_vs_gas),
             "growth": _correlation_dict(result.growth_vs_gas),

@@ -147,7 +147,7 @@ def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
             goal=latest.goal,
             task=latest.task,
             total=latest.total,
-            total_range=_total_range(settings, latest.instrument),
+            total_range=total_range(settings, latest.instrument),
         ),
         trend=trend,
         alerts=sum(f.severity == Severity.ALERT for f in flags),
@@ -156,7 +156,7 @@ def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
     )
 
 
-def _total_range(settings: Settings, instrument: str) -> tuple[float, float] | None:
+def total_range(settings: Settings, instrument: str) -> tuple[float, float] | None:
     """The total's scale (for `patient list`'s % of it); None for an unknown instrument."""
     known = settings.instruments.get(instrument)
     return None if known is None else known.dimension_range("total")

@@ -23,11 +23,11 @@ from alliance_cli.domain.outcomes import (
     OutcomeTally,
     share_of_range,
 )
-from alliance_cli.domain.vocabulary import PatientStatus
+from alliance_cli.domain.vocabulary import FlagKind, PatientStatus, Rater
+from alliance_cli.services.care.patients import total_range
 from alliance_cli.services.reports.caseload import Streamed, _cursor, stream_patients
 from alliance_cli.store.engine import Database
 
-ENDINGS_SQL = "SELECT id, ending FROM patient WHERE status = 'discharged'"  # as stored
 # Every goal of a discharged patient with its latest GAS level (None when never rated).
 GAS_SQL = (
     "SELECT g.patient_id, g.id, g.baseline, g.weight, r.gas, r.date, r.id "
@@ -35,10 +35,6 @@ GAS_SQL = (
     "LEFT JOIN goal_review AS r ON r.goal_id = g.id AND r.gas IS NOT NULL "
     "WHERE p.status = 'discharged' ORDER BY g.patient_id, g.id, r.date, r.id"
 )
-
-
-def _endings(session: Session) -> dict[int, str]:
-    return {pid: ending or UNKNOWN for pid, ending in _cursor(session, ENDINGS_SQL).fetchall()}
 
 
 def _gas_scores(session: Session) -> dict[int, float]:
@@ -62,34 +58,22 @@ def _in_period(discharged: date | None, since: date | None, until: date | None) 
     return (since is None or discharged >= since) and (until is None or discharged <= until)
 
 
-def _course(
-    patient: Streamed,
-    settings: Settings,
-    ending: str,
-    gas_t: float | None,
-    ranges: dict[str, tuple[float, float] | None],
-) -> Course:
+def _course(patient: Streamed, settings: Settings, ending: str, gas_t: float | None) -> Course:
     """The patient's own first and last 3 totals (all the figures use) as % of scale,
     and its ruptures (every rater) with how many were repaired."""
     rows = patient.rows  # ordered by rater ("patient" < "therapist"), then date
     own = len(rows)
-    while own and rows[own - 1][1] != "patient":
+    while own and rows[own - 1][1] != Rater.PATIENT:
         own -= 1
-    ends = rows[:EARLY] + rows[max(EARLY, own - EARLY) : own]
     totals = []
-    for row in ends:
-        instrument = row[2]
-        if instrument not in ranges:
-            known = settings.instruments.get(instrument)
-            scale = None if known is None else known.dimension_range("total")
-            ranges[instrument] = scale if scale is not None and scale[1] > scale[0] else None
-        scale = ranges[instrument]
-        if scale is not None:
+    for row in rows[:EARLY] + rows[max(EARLY, own - EARLY) : own]:
+        scale = total_range(settings, row[2])
+        if scale is not None and scale[1] > scale[0]:
             totals.append(share_of_range(float(row[6]), *scale))
     scan = scan_patient(
         patient.meta.code, rows, settings.rules, Selection(RUPTURES), patient.materialise
     )
-    ruptures = [f for f in scan.flags if f.kind == "rupture"]
+    ruptures = [f for f in scan.flags if f.kind == FlagKind.RUPTURE]
     return Course(
         patient=patient.meta.code,
         ending=ending,
@@ -114,9 +98,7 @@ def caseload_outcomes(
     clinician's, by name."""
     clinic = OutcomeTally()
     per: dict[str, OutcomeTally] = {}
-    ranges: dict[str, tuple[float, float] | None] = {}
     with db.read() as session:
-        endings = _endings(session)
         gas = _gas_scores(session)
         for patient in stream_patients(session, active_only=False, all_clinicians=all_clinicians):
             meta = patient.meta
@@ -124,9 +106,7 @@ def caseload_outcomes(
                 meta.discharged_on, since, until
             ):
                 continue
-            course = _course(
-                patient, settings, endings.get(meta.id, UNKNOWN), gas.get(meta.id), ranges
-            )
+            course = _course(patient, settings, meta.ending or UNKNOWN, gas.get(meta.id))
             clinic.add(course)
             if all_clinicians:
                 per.setdefault(meta.clinician, OutcomeTally(meta.clinician)).add(course)
