@@ -88,6 +88,11 @@ class Settings:
             known = ", ".join(sorted(self.instruments))
             raise InvalidInput(f"unknown instrument {name!r}", f"choose one of {known}") from None
 
+    def total_range(self, instrument: str) -> tuple[float, float] | None:
+        """The total's scale (lowest, highest); None for an unknown instrument."""
+        known = self.instruments.get(instrument)
+        return None if known is None else known.dimension_range("total")
+
 
 def load_settings(path: Path | None = None) -> Settings:
     """Read and check the config file (a missing file means all defaults)."""

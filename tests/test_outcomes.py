@@ -237,3 +237,38 @@ def test_all_clinicians_gives_the_clinic_then_each_clinician(
     assert set(clinic["clinicians"][0]) == {"clinician"} | (set(clinic) - {"period", "clinicians"})
     text = cli.ok("--clinician", "dr_a", "outcomes", "--all-clinicians").stdout
     assert "Clinic (3 patients)" in text and "Clinician dr_b (1 patient)" in text
+
+
+def test_the_early_alliance_is_the_patient_s_own_ratings(fixed_today: date, cli: Cli) -> None:
+    """Therapist ratings never stand in for the patient's: with 2 ratings of their own,
+    the early alliance is the mean of those 2, however many the therapist gave."""
+    cli.make_room()
+    start = fixed_today - timedelta(weeks=10)
+    last = course(cli, "T1", start, [6, 6])  # 18 of 30: 60 %
+    for week in range(5):
+        day = (start + timedelta(weeks=week)).isoformat()
+        args = ("--bond", "9", "--goal", "9", "--task", "9", "--rater", "therapist")
+        cli.ok("session", "add", "T1", "--date", day, *args)
+    discharge(cli, "T1", last + timedelta(weeks=5), "dropout")
+    course(cli, "T2", start, [])  # never rated by the patient: no early alliance
+    for week in range(3):
+        day = (start + timedelta(weeks=week)).isoformat()
+        cli.ok(
+            "session",
+            "add",
+            "T2",
+            "--date",
+            day,
+            "--bond",
+            "9",
+            "--goal",
+            "9",
+            "--task",
+            "9",
+            "--rater",
+            "therapist",
+        )
+    discharge(cli, "T2", fixed_today, "dropout")
+    data = report(cli)
+    assert data["n"] == 2
+    assert data["early_alliance"]["dropout"] == {"mean": 60.0, "n": 1}

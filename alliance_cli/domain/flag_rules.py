@@ -180,25 +180,45 @@ def rupture_at(
     total_squares: float,
     rules: Thresholds,
 ) -> Rupture | None:
-    """A sudden fall to clearly below the patient's usual level (README, Flags).
+    """A sudden fall to clearly below the patient's usual level (README, Flags), as
+    `rupture_measure` finds it at `rating`, after `previous`."""
+    if previous is None:
+        return None
+    found = rupture_measure(rating.total, previous.total, count, total_sum, total_squares, rules)
+    return None if found is None else Rupture(rating, *found)
+
+
+def rupture_measure(
+    total: float,
+    previous: float,
+    count: int,
+    total_sum: float,
+    total_squares: float,
+    rules: Thresholds,
+) -> tuple[float, float, float, float] | None:
+    """(usual, spread, gap, back_to) when a session's `total`, after one of `previous`,
+    is a rupture; None when it is not. Totals alone, so a caseload report can count
+    ruptures without building a Rating per session.
 
     Usual level: mean of the `count` earlier totals of the series (given as their sum and
     sum of squares). A rupture lies at least `rupture_sd` SDs and `rupture_min_size`
     points below it, having fallen at least `rupture_min_size` since the previous session
     (a slow slide is a decline). Repaired when a later total is back within
-    max(SD, min_size / 2) of the mean.
+    max(SD, min_size / 2) of the mean (`back_to`).
     """
     minimum = rules.rupture_min_size
-    if minimum is None or previous is None or count < max(rules.rupture_min_history, 2):
+    if minimum is None or count < max(rules.rupture_min_history, 2):
         return None
     usual = total_sum / count
     variance = (total_squares - total_sum * total_sum / count) / (count - 1)
     spread = math.sqrt(max(variance, 0.0))
-    gap = usual - rating.total
-    sudden = previous.total - rating.total
-    if gap < max(rules.rupture_sd * spread, minimum) - EPSILON or sudden < minimum - EPSILON:
+    gap = usual - total
+    if (
+        gap < max(rules.rupture_sd * spread, minimum) - EPSILON
+        or previous - total < minimum - EPSILON
+    ):
         return None
-    return Rupture(rating, usual, spread, gap, usual - max(spread, minimum / 2))
+    return usual, spread, gap, usual - max(spread, minimum / 2)
 
 
 def rupture_flag(patient: str, rupture: Rupture, repair: Rating | None) -> Flag:

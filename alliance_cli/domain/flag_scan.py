@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,12 +26,13 @@ from typing import Any
 from alliance_cli.domain.flag_model import Flag, Rating
 from alliance_cli.domain.flag_rules import (
     EPSILON,
+    Rupture,
     decline_flags,
     discrepancy_flags,
     drop_flags,
     level_flags,
-    rupture_at,
     rupture_flag,
+    rupture_measure,
 )
 from alliance_cli.domain.instruments import DIMENSIONS
 from alliance_cli.domain.rules import RuleSet, Thresholds
@@ -104,33 +106,60 @@ def iso_date(text: str) -> date:
     return date.fromisoformat(text)
 
 
+@dataclass(frozen=True)
+class Fall:
+    """A rupture in a series of totals: at index `at`, repaired at `repaired_at` (None:
+    never), with the measures its flag reports."""
+
+    at: int
+    usual: float
+    spread: float
+    gap: float
+    back_to: float
+    repaired_at: int | None
+
+
+def falls(totals: Sequence[float], rules: Thresholds) -> list[Fall]:
+    """Every rupture of one series' totals (date order), each with its repair if any.
+
+    A sudden fall is rare: the candidates come from one comparison per session, and only
+    they pay for running sums and the full test (`rupture_measure`).
+    """
+    minimum = rules.rupture_min_size
+    if minimum is None or len(totals) < 3:
+        return []
+    start = max(rules.rupture_min_history, 2)
+    edge = minimum - EPSILON
+    # drops[k]: how far the total fell into session start + k (C-level loops: a caseload
+    # has a million sessions, and most series have no candidate at all).
+    drops = list(map(operator.sub, totals[start - 1 : -1], totals[start:]))
+    if not drops or max(drops) < edge:
+        return []
+    candidates = [k for k, drop in enumerate(drops, start) if drop >= edge]
+    sums = list(itertools.accumulate(totals))
+    squares = list(itertools.accumulate(map(operator.mul, totals, totals)))
+    found = []
+    for i in candidates:
+        measured = rupture_measure(totals[i], totals[i - 1], i, sums[i - 1], squares[i - 1], rules)
+        if measured is None:
+            continue
+        back_to = measured[3]
+        repair = next(
+            (j for j in range(i + 1, len(totals)) if totals[j] >= back_to - EPSILON), None
+        )
+        found.append(Fall(i, *measured, repair))
+    return found
+
+
 def _ruptures(
     patient: str, series: Sequence[Row], rules: Thresholds, make: Materialise
 ) -> list[Flag]:
     """Every rupture of the series, repaired (info) or not (alert)."""
-    minimum = rules.rupture_min_size
-    if minimum is None or len(series) < 3:
-        return []
-    totals = list(map(_TOTAL, series))
-    start = max(rules.rupture_min_history, 2)
-    candidates = [
-        i for i in range(start, len(totals)) if totals[i - 1] - totals[i] >= minimum - EPSILON
-    ]
-    if not candidates:
-        return []
-    sums = list(itertools.accumulate(totals))
-    squares = list(itertools.accumulate(t * t for t in totals))
     flags = []
-    for i in candidates:
-        found = rupture_at(
-            make(series[i]), make(series[i - 1]), i, sums[i - 1], squares[i - 1], rules
-        )
-        if found is None:
-            continue
-        repair = next(
-            (j for j in range(i + 1, len(totals)) if totals[j] >= found.back_to - EPSILON), None
-        )
-        flags.append(rupture_flag(patient, found, None if repair is None else make(series[repair])))
+    for fall in falls(list(map(_TOTAL, series)), rules):
+        rupture = Rupture(make(series[fall.at]), fall.usual, fall.spread, fall.gap, fall.back_to)
+        repair = None if fall.repaired_at is None else make(series[fall.repaired_at])
+        flags.append(rupture_flag(patient, rupture, repair))
     return flags
 
 

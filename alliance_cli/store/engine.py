@@ -45,6 +45,13 @@ from alliance_cli.store import db_errors, file_guard
 BUSY_TIMEOUT_SECONDS = 15
 WRITE_OPTION = "alliance_write"
 CLINICIAN_KEY = "alliance_clinician"  # Session.info: whose caseload this transaction sees
+
+
+def clinician_of(session: Session) -> str:
+    """The clinician whose caseload this transaction works on (see Database)."""
+    return str(session.info[CLINICIAN_KEY])
+
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 OPENED_FILE = "alliance_opened_file"  # connection record info: the file it opened
 

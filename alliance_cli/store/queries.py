@@ -10,13 +10,8 @@ from sqlmodel import Session, col, func, select
 
 from alliance_cli.clinician import CLINICIAN_COLUMN
 from alliance_cli.errors import InvalidInput, NotFound
-from alliance_cli.store.engine import CLINICIAN_KEY
+from alliance_cli.store.engine import clinician_of
 from alliance_cli.store.models import Goal, Patient, SessionRating, Task
-
-
-def clinician_of(session: Session) -> str:
-    """The clinician whose caseload this transaction works on (see Database)."""
-    return str(session.info[CLINICIAN_KEY])
 
 
 def mine(session: Session) -> Any:

@@ -24,9 +24,9 @@ from alliance_cli.store.audit import (
     typed,
     write_entries,
 )
-from alliance_cli.store.engine import Database
+from alliance_cli.store.engine import Database, clinician_of
 from alliance_cli.store.models import Patient
-from alliance_cli.store.queries import clinician_of, get_patient, mine
+from alliance_cli.store.queries import get_patient, mine
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from alliance_cli.store.audit import (
     recorder_of,
     write_entries,
 )
-from alliance_cli.store.engine import Database
+from alliance_cli.store.engine import Database, clinician_of
 from alliance_cli.store.models import (
     Goal,
     GoalReview,
@@ -46,7 +46,7 @@ from alliance_cli.store.models import (
     Task,
     TaskReview,
 )
-from alliance_cli.store.queries import clinician_of, get_patient, mine
+from alliance_cli.store.queries import get_patient, mine
 
 PROFILE_FIELDS = (
     "name",
@@ -147,19 +147,13 @@ def _row(patient: Streamed, settings: Settings, today: date) -> PatientRow:
             goal=latest.goal,
             task=latest.task,
             total=latest.total,
-            total_range=total_range(settings, latest.instrument),
+            total_range=settings.total_range(latest.instrument),
         ),
         trend=trend,
         alerts=sum(f.severity == Severity.ALERT for f in flags),
         watch=sum(f.severity == Severity.WATCH for f in flags),
         ending=optional_word(Ending, meta.ending),
     )
-
-
-def total_range(settings: Settings, instrument: str) -> tuple[float, float] | None:
-    """The total's scale (for `patient list`'s % of it); None for an unknown instrument."""
-    known = settings.instruments.get(instrument)
-    return None if known is None else known.dimension_range("total")
 
 
 def _as_date(value: date | str | None) -> date | None:

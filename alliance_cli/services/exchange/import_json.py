@@ -51,9 +51,8 @@ from alliance_cli.services.exchange.importer import (
     read_text,
     store_sessions,
 )
-from alliance_cli.store.engine import Database
+from alliance_cli.store.engine import Database, clinician_of
 from alliance_cli.store.models import Goal, GoalReview, Patient, Task, TaskReview
-from alliance_cli.store.queries import clinician_of
 
 
 def _day(value: Any, where: str, problems: list[str], *, required: bool = True) -> date | None:

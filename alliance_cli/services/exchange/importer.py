@@ -25,9 +25,9 @@ from alliance_cli.domain.import_rows import SessionRow, check_row, listed
 from alliance_cli.errors import AllianceError, InvalidInput
 from alliance_cli.render.formats import csv_value
 from alliance_cli.store.audit import recorder_of
-from alliance_cli.store.engine import Database
+from alliance_cli.store.engine import Database, clinician_of
 from alliance_cli.store.models import Patient, SessionRating
-from alliance_cli.store.queries import clinician_of, mine
+from alliance_cli.store.queries import mine
 
 
 class ImportRejected(InvalidInput):

@@ -45,7 +45,7 @@ from alliance_cli.services.maintenance.demo_caseload import (
 from alliance_cli.services.reports.history import load_history
 from alliance_cli.store import cipher
 from alliance_cli.store.audit import AuditEntry
-from alliance_cli.store.engine import Database, open_database
+from alliance_cli.store.engine import Database, clinician_of, open_database
 from alliance_cli.store.models import (
     Goal,
     GoalReview,
@@ -55,7 +55,6 @@ from alliance_cli.store.models import (
     Task,
     TaskReview,
 )
-from alliance_cli.store.queries import clinician_of
 
 
 def _write_past(session: Session, past: PastPatient, today: date) -> None:

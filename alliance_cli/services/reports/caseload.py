@@ -21,7 +21,8 @@ from alliance_cli.clinician import caseload_condition
 from alliance_cli.domain.flag_model import Report, Review
 from alliance_cli.domain.flags import History, Rating, in_care, rows_up_to
 from alliance_cli.domain.vocabulary import PatientStatus
-from alliance_cli.store.queries import clinician_of
+from alliance_cli.store.engine import clinician_of
+from alliance_cli.store.raw_sql import cursor, placeholder, sql_day
 
 # Columns in Rating's layout, then the patient; read in the covering index's order.
 SERIES_SQL = (
@@ -38,7 +39,6 @@ SOME_SERIES_SQL = (
     "FROM session_rating AS r CROSS JOIN patient AS p WHERE p.id = r.patient_id AND {where} "
     "ORDER BY r.patient_id, r.rater, r.date"
 )
-PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # DB-API paramstyles
 PATIENTS_SQL = (
     "SELECT id, code, name, status, since, instrument, clinician, discharged_on, ending "
     "FROM patient"
@@ -82,25 +82,6 @@ class _Days(dict[Any, date]):
         return found
 
 
-def _cursor(session: Session, sql: str, parameters: tuple[Any, ...] = ()) -> Any:
-    """A plain DB-API cursor: for a million rows, Row objects would cost seconds."""
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
-    cursor = raw.cursor()
-    cursor.execute(sql, parameters)
-    return cursor
-
-
-def _mark(session: Session) -> str | None:
-    """The driver's placeholder (None for a paramstyle we do not know)."""
-    return PLACEHOLDERS.get(session.get_bind().dialect.paramstyle)
-
-
-def _sql_day(session: Session, day: date) -> Any:
-    """A date as a bound parameter: SQLite stores dates as ISO text, a server as dates."""
-    return day.isoformat() if session.get_bind().dialect.name == "sqlite" else day
-
-
 def _series(
     session: Session, *, active_only: bool, clinician: str | None, as_of: date | None = None
 ) -> Any:
@@ -108,21 +89,21 @@ def _series(
     again), in patient, rater, date order; with `as_of`, `active` means in care on that
     day. Later ratings are left to the caller: in SQL, a damaged date would be left out
     unseen, where parsing it fails loudly."""
-    mark = _mark(session)
+    mark = placeholder(session)
     conditions: list[str] = []
     parameters: list[Any] = []
     if active_only and as_of is None:
         conditions.append("p.status = 'active'")
     elif active_only and as_of is not None and mark is not None:  # discharged later: in care
         conditions.append(f"(p.status = 'active' OR p.discharged_on > {mark})")
-        parameters.append(_sql_day(session, as_of))
+        parameters.append(sql_day(session, as_of))
     if clinician is not None and mark is not None:
         conditions.append(caseload_condition(mark, table="p"))
         parameters.append(clinician)
     if not conditions:
-        return _cursor(session, SERIES_SQL)
+        return cursor(session, SERIES_SQL)
     sql = SOME_SERIES_SQL.format(where=" AND ".join(conditions))
-    return _cursor(session, sql, tuple(parameters))
+    return cursor(session, sql, tuple(parameters))
 
 
 def patients(session: Session) -> dict[int, PatientMeta]:
@@ -138,7 +119,7 @@ def patients(session: Session) -> dict[int, PatientMeta]:
             _maybe_day(left),
             ending,
         )
-        for pid, code, name, status, since, instrument, clinician, left, ending in _cursor(
+        for pid, code, name, status, since, instrument, clinician, left, ending in cursor(
             session, PATIENTS_SQL
         ).fetchall()
     }
@@ -147,7 +128,7 @@ def patients(session: Session) -> dict[int, PatientMeta]:
 def reviews(session: Session, as_of: date | None = None) -> dict[int, list[Review]]:
     """Task reviews (date, adherence) by patient id; with `as_of`, none dated after it."""
     found: dict[int, list[Review]] = defaultdict(list)
-    for pid, when, adherence in _cursor(session, REVIEWS_SQL).fetchall():
+    for pid, when, adherence in cursor(session, REVIEWS_SQL).fetchall():
         day = _day(when)
         if as_of is None or day <= as_of:
             found[pid].append((day, adherence))
@@ -157,7 +138,7 @@ def reviews(session: Session, as_of: date | None = None) -> dict[int, list[Revie
 def reports(session: Session, as_of: date | None = None) -> dict[int, list[Report]]:
     """Reported ruptures (date, rater, marker) by patient id; with `as_of`, none after it."""
     found: dict[int, list[Report]] = defaultdict(list)
-    for pid, when, rater, marker in _cursor(session, REPORTS_SQL).fetchall():
+    for pid, when, rater, marker in cursor(session, REPORTS_SQL).fetchall():
         day = _day(when)
         if as_of is None or day <= as_of:
             found[pid].append((day, rater, marker))
@@ -211,12 +192,12 @@ def stream_patients(
 
     seen: set[int] = set()
     if len(chosen) == len(metas):  # one clinician, no one discharged: nothing to skip
-        cursor = _cursor(session, SERIES_SQL)
+        found = cursor(session, SERIES_SQL)
     else:
         clinician = None if all_clinicians else me
-        cursor = _series(session, active_only=active_only, clinician=clinician, as_of=as_of)
-    cursor.arraysize = 5000
-    rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(), []))
+        found = _series(session, active_only=active_only, clinician=clinician, as_of=as_of)
+    found.arraysize = 5000
+    rows = itertools.chain.from_iterable(iter(lambda: found.fetchmany(), []))
     for pid, group in itertools.groupby(rows, key=itemgetter(7)):
         meta = chosen.get(pid)
         if meta is None:

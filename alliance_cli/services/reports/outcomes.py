@@ -1,19 +1,22 @@
-"""`alliance outcomes`: stream the discharged patients of a period into the tallies.
+"""`alliance outcomes`: the discharged patients of a period, summed into the tallies.
 
-One read transaction, one ordered pass over the rating series (as `flags` does), so
-10,000 discharged patients with 100 sessions each never sit in memory at once: per
-patient only its own totals, as % of its instrument's range, and its rupture count.
+One read transaction. The rating series come from the database one aggregated row each
+(`store/series_totals`: totals only, in date order), so 10,000 discharged patients with
+100 sessions each never cost a million Python rows; per patient the figures keep only its
+first and last totals, as % of its instrument's range, and its rupture counts.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import itertools
+from collections.abc import Sequence
 from datetime import date
+from operator import attrgetter, itemgetter
 
 from sqlmodel import Session
 
 from alliance_cli.config import Settings
-from alliance_cli.domain.flag_scan import RUPTURES, Selection, scan_patient
+from alliance_cli.domain.flag_scan import falls
 from alliance_cli.domain.gas import GasGoal, gas_t_score
 from alliance_cli.domain.outcomes import (
     EARLY,
@@ -23,30 +26,37 @@ from alliance_cli.domain.outcomes import (
     OutcomeTally,
     share_of_range,
 )
-from alliance_cli.domain.vocabulary import FlagKind, PatientStatus, Rater
-from alliance_cli.services.care.patients import total_range
-from alliance_cli.services.reports.caseload import Streamed, _cursor, stream_patients
-from alliance_cli.store.engine import Database
+from alliance_cli.domain.vocabulary import PatientStatus, Rater
+from alliance_cli.services.reports.caseload import PatientMeta, patients
+from alliance_cli.store.engine import Database, clinician_of
+from alliance_cli.store.raw_sql import cursor
+from alliance_cli.store.series_totals import SeriesTotals, series_totals
 
-# Every goal of a discharged patient with its latest GAS level (None when never rated).
+# The latest GAS level (by date, then id) of every rated goal of a discharged patient.
 GAS_SQL = (
-    "SELECT g.patient_id, g.id, g.baseline, g.weight, r.gas, r.date, r.id "
-    "FROM goal AS g JOIN patient AS p ON p.id = g.patient_id "
-    "LEFT JOIN goal_review AS r ON r.goal_id = g.id AND r.gas IS NOT NULL "
-    "WHERE p.status = 'discharged' ORDER BY g.patient_id, g.id, r.date, r.id"
+    "SELECT g.patient_id, g.baseline, g.weight, r.gas "
+    "FROM goal_review AS r JOIN goal AS g ON g.id = r.goal_id "
+    "JOIN patient AS p ON p.id = g.patient_id "
+    "WHERE r.gas IS NOT NULL AND p.status = 'discharged' AND NOT EXISTS ("
+    "SELECT 1 FROM goal_review AS later WHERE later.goal_id = r.goal_id "
+    "AND later.gas IS NOT NULL AND (later.date > r.date OR "
+    "(later.date = r.date AND later.id > r.id))) "
+    "ORDER BY g.patient_id, g.id"
 )
 
 
 def _gas_scores(session: Session) -> dict[int, float]:
     """The GAS T at discharge of each discharged patient with at least one GAS review:
-    over each goal's latest level (the rows come in date order: the last one wins)."""
-    latest: dict[int, dict[int, GasGoal]] = defaultdict(dict)
-    for pid, goal_id, baseline, weight, level, _, _ in _cursor(session, GAS_SQL).fetchall():
-        if level is not None:
-            latest[pid][goal_id] = GasGoal(int(level), float(weight), int(baseline))
+    over each goal's latest level."""
     found = {}
-    for pid, goals in latest.items():
-        score = gas_t_score(list(goals.values()))
+    rows = cursor(session, GAS_SQL).fetchall()
+    for pid, goals in itertools.groupby(rows, key=itemgetter(0)):
+        score = gas_t_score(
+            [
+                GasGoal(int(level), float(weight), int(baseline))
+                for _, baseline, weight, level in goals
+            ]
+        )
         if score is not None:
             found[pid] = score
     return found
@@ -58,30 +68,57 @@ def _in_period(discharged: date | None, since: date | None, until: date | None) 
     return (since is None or discharged >= since) and (until is None or discharged <= until)
 
 
-def _course(patient: Streamed, settings: Settings, ending: str, gas_t: float | None) -> Course:
-    """The patient's own first and last 3 totals (all the figures use) as % of scale,
-    and its ruptures (every rater) with how many were repaired."""
-    rows = patient.rows  # ordered by rater ("patient" < "therapist"), then date
-    own = len(rows)
-    while own and rows[own - 1][1] != Rater.PATIENT:
-        own -= 1
-    totals = []
-    for row in rows[:EARLY] + rows[max(EARLY, own - EARLY) : own]:
-        scale = total_range(settings, row[2])
-        if scale is not None and scale[1] > scale[0]:
-            totals.append(share_of_range(float(row[6]), *scale))
-    scan = scan_patient(
-        patient.meta.code, rows, settings.rules, Selection(RUPTURES), patient.materialise
-    )
-    ruptures = [f for f in scan.flags if f.kind == FlagKind.RUPTURE]
+class _Scales(dict[str, tuple[float, float] | None]):
+    """Each instrument's total range (None: unknown or empty), looked up once."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def __missing__(self, instrument: str) -> tuple[float, float] | None:
+        scale = self.settings.total_range(instrument)
+        found = self[instrument] = scale if scale is not None and scale[1] > scale[0] else None
+        return found
+
+
+def _ends(series: SeriesTotals, scales: _Scales) -> tuple[float, ...]:
+    """The first 3 and the last 3 totals (no session twice: all the figures use) as % of
+    their instrument's range; a total of an unknown instrument is left out."""
+    count = len(series.totals)
+    found = []
+    for i in itertools.chain(range(min(EARLY, count)), range(max(EARLY, count - EARLY), count)):
+        scale = scales[series.instrument_at(i)]
+        if scale is not None:
+            found.append(share_of_range(series.totals[i], *scale))
+    return tuple(found)
+
+
+def _course(
+    meta: PatientMeta,
+    series: Sequence[SeriesTotals],
+    settings: Settings,
+    scales: _Scales,
+    gas_t: float | None,
+) -> Course:
+    """The patient's own (patient-rated) first and last totals, and its ruptures (every
+    rater's series, each instrument apart) with how many were repaired."""
+    ruptures = repaired = 0
+    totals: tuple[float, ...] = ()
+    for one in series:
+        for instrument, values in one.by_instrument():
+            for fall in falls(values, settings.rules.for_instrument(instrument)):
+                ruptures += 1
+                repaired += fall.repaired_at is not None
+        if one.rater == Rater.PATIENT:
+            totals = _ends(one, scales)
     return Course(
-        patient=patient.meta.code,
-        ending=ending,
-        totals=tuple(totals),
-        ruptures=len(ruptures),
-        repaired=sum(f.repaired_on is not None for f in ruptures),
+        patient=meta.code,
+        ending=meta.ending or UNKNOWN,
+        totals=totals,
+        ruptures=ruptures,
+        repaired=repaired,
         gas_t=gas_t,
-        clinician=patient.meta.clinician,
+        clinician=meta.clinician,
     )
 
 
@@ -98,17 +135,35 @@ def caseload_outcomes(
     clinician's, by name."""
     clinic = OutcomeTally()
     per: dict[str, OutcomeTally] = {}
+    scales = _Scales(settings)
+
+    def add(meta: PatientMeta, series: Sequence[SeriesTotals]) -> None:
+        course = _course(meta, series, settings, scales, gas.get(meta.id))
+        clinic.add(course)
+        if all_clinicians:
+            per.setdefault(meta.clinician, OutcomeTally(meta.clinician)).add(course)
+
     with db.read() as session:
+        me = None if all_clinicians else clinician_of(session)
+        metas = patients(session)
+        ours = {
+            pid: meta
+            for pid, meta in metas.items()
+            if meta.status == PatientStatus.DISCHARGED and (me is None or meta.clinician == me)
+        }
+        chosen = {
+            pid: meta for pid, meta in ours.items() if _in_period(meta.discharged_on, since, until)
+        }
         gas = _gas_scores(session)
-        for patient in stream_patients(session, active_only=False, all_clinicians=all_clinicians):
-            meta = patient.meta
-            if meta.status != PatientStatus.DISCHARGED or not _in_period(
-                meta.discharged_on, since, until
-            ):
-                continue
-            course = _course(patient, settings, meta.ending or UNKNOWN, gas.get(meta.id))
-            clinic.add(course)
-            if all_clinicians:
-                per.setdefault(meta.clinician, OutcomeTally(meta.clinician)).add(course)
+        if len(ours) == len(metas):  # nobody to leave out: no join
+            found = series_totals(session)
+        else:
+            found = series_totals(session, status=PatientStatus.DISCHARGED, clinician=me)
+        for pid, group in itertools.groupby(found, key=attrgetter("patient_id")):
+            meta = chosen.pop(pid, None)
+            if meta is not None:
+                add(meta, list(group))
+        for pid in sorted(chosen):  # discharged without a single rating
+            add(chosen[pid], [])
     clinicians = [per[name].result() for name in sorted(per)] if all_clinicians else []
     return clinic.result(), clinicians

@@ -1,0 +1,156 @@
+"""Each rating series of a caseload as one row of totals, put together by the database.
+
+`alliance outcomes` needs only a series' totals in date order (its ruptures, its first
+and last sessions), never the rest of a rating set. Fetching a million rating rows into
+Python costs seconds; one aggregated row per (patient, rater) costs a fraction of that,
+because the database walks its covering series index in order and concatenates.
+
+The order inside an aggregate is the one guarantee this needs. PostgreSQL states it
+(`array_agg(... ORDER BY date)`). SQLite before 3.44 has no ORDER BY inside an
+aggregate: `group_concat` sees rows in the order the query loop delivers them, which is
+the index's order when the plan walks `ix_session_rating_series` with no temporary
+B-tree. The plan is checked on every call, and any other plan (or database) falls back to
+ordered rows grouped here: slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+from sqlmodel import Session
+
+from alliance_cli.clinician import caseload_condition
+from alliance_cli.store.raw_sql import cursor, dialect, placeholder
+
+SEPARATOR = "\x1f"  # between instrument names in SQLite's group_concat (unit separator)
+
+# {join} picks the patients (CROSS JOIN keeps session_rating outermost, in index order);
+# {where} is built from constant conditions, the clinician a bound parameter.
+SQLITE_SQL = (
+    "SELECT r.patient_id, r.rater, min(r.instrument), max(r.instrument), group_concat(r.total), "
+    "CASE WHEN min(r.instrument) = max(r.instrument) THEN NULL "
+    "ELSE group_concat(r.instrument, char(31)) END "
+    "FROM session_rating AS r{join} GROUP BY r.patient_id, r.rater ORDER BY r.patient_id, r.rater"
+)
+POSTGRES_SQL = (
+    "SELECT r.patient_id, r.rater, min(r.instrument), max(r.instrument), "
+    "array_agg(r.total ORDER BY r.date), "
+    "CASE WHEN min(r.instrument) = max(r.instrument) THEN NULL "
+    "ELSE array_agg(r.instrument ORDER BY r.date) END "
+    "FROM session_rating AS r{join} GROUP BY r.patient_id, r.rater ORDER BY r.patient_id, r.rater"
+)
+ROWS_SQL = (
+    "SELECT r.patient_id, r.rater, r.instrument, r.total FROM session_rating AS r{join} "
+    "ORDER BY r.patient_id, r.rater, r.date"
+)
+JOIN_SQL = " CROSS JOIN patient AS p WHERE p.id = r.patient_id AND {where}"
+
+
+@dataclass(frozen=True)
+class SeriesTotals:
+    """One rater's totals for one patient, in date order, with each session's instrument
+    (`instrument` when the whole series used one)."""
+
+    patient_id: int
+    rater: str
+    totals: list[float]
+    instrument: str | None  # None: the series changed instrument, see `instruments`
+    instruments: list[str] | None = None
+
+    def instrument_at(self, index: int) -> str:
+        if self.instrument is not None:
+            return self.instrument
+        assert self.instruments is not None
+        return self.instruments[index]
+
+    def by_instrument(self) -> list[tuple[str, list[float]]]:
+        """The totals split into one series per instrument (by name), each in date order:
+        a total is only comparable with totals of its own instrument."""
+        if self.instrument is not None:
+            return [(self.instrument, self.totals)]
+        assert self.instruments is not None
+        split: dict[str, list[float]] = {}
+        for name, total in zip(self.instruments, self.totals, strict=True):
+            split.setdefault(name, []).append(total)
+        return sorted(split.items())
+
+
+def series_totals(
+    session: Session,
+    *,
+    status: str | None = None,
+    clinician: str | None = None,
+    in_database: bool = True,
+) -> Iterator[SeriesTotals]:
+    """Every rating series of the patients with `status` (any when None) in `clinician`'s
+    caseload (every one the database lets us see when None), by patient id, then rater;
+    with a driver whose placeholder is unknown, every patient's (the caller filters).
+
+    `in_database=False` groups ordered rows here instead (what any plan but the checked
+    one gets; tests compare the two).
+    """
+    conditions: list[str] = []
+    parameters: list[Any] = []
+    mark = placeholder(session)  # None (a driver we do not know): every patient's series
+    if status is not None and mark is not None:
+        conditions.append(f"p.status = {mark}")
+        parameters.append(status)
+    if clinician is not None and mark is not None:
+        conditions.append(caseload_condition(mark, table="p"))
+        parameters.append(clinician)
+    join = JOIN_SQL.format(where=" AND ".join(conditions)) if conditions else ""
+    kind = dialect(session) if in_database else "rows"
+    if kind == "sqlite" and _walks_series_index(session, SQLITE_SQL.format(join=join), parameters):
+        yield from _from_sqlite(cursor(session, SQLITE_SQL.format(join=join), tuple(parameters)))
+    elif kind == "postgresql":
+        yield from _from_postgres(
+            cursor(session, POSTGRES_SQL.format(join=join), tuple(parameters))
+        )
+    else:
+        yield from _from_rows(cursor(session, ROWS_SQL.format(join=join), tuple(parameters)))
+
+
+def _walks_series_index(session: Session, sql: str, parameters: list[Any]) -> bool:
+    """Whether SQLite answers `sql` by walking the series index in order (no sort of its
+    own): then each group's rows reach group_concat in date order."""
+    plan = [row[-1] for row in cursor(session, "EXPLAIN QUERY PLAN " + sql, tuple(parameters))]
+    walks = any(step.startswith("SCAN") and "ix_session_rating_series" in step for step in plan)
+    return walks and not any("TEMP B-TREE" in step for step in plan)
+
+
+def _from_sqlite(found: Any) -> Iterator[SeriesTotals]:
+    for pid, rater, low, high, totals, names in found:
+        yield SeriesTotals(
+            pid,
+            rater,
+            list(map(float, totals.split(","))),
+            low if low == high else None,
+            None if names is None else names.split(SEPARATOR),
+        )
+
+
+def _from_postgres(found: Any) -> Iterator[SeriesTotals]:
+    for pid, rater, low, high, totals, names in found:
+        yield SeriesTotals(
+            pid, rater, list(map(float, totals)), low if low == high else None, names
+        )
+
+
+def _from_rows(found: Any) -> Iterator[SeriesTotals]:
+    found.arraysize = 5000
+    rows = itertools.chain.from_iterable(iter(lambda: found.fetchmany(), []))
+    for (pid, rater), group in itertools.groupby(rows, key=itemgetter(0, 1)):
+        listed = list(group)
+        names = [row[2] for row in listed]
+        single = names[0] if len(set(names)) == 1 else None
+        yield SeriesTotals(
+            pid,
+            rater,
+            [float(row[3]) for row in listed],
+            single,
+            None if single is not None else names,
+        )

@@ -1,0 +1,203 @@
+"""Each rating series as one row of totals (store/series_totals, issue 16 part 4): the
+database's aggregate gives what ordered rows give, on both backends; and the totals-only
+rupture finder (`falls`) agrees with the rule it shortcuts (`rupture_at`)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alliance_cli.domain.flag_model import Rating
+from alliance_cli.domain.flag_rules import EPSILON, rupture_at
+from alliance_cli.domain.flag_scan import falls
+from alliance_cli.domain.rules import Thresholds
+from alliance_cli.store import series_totals as module
+from alliance_cli.store.series_totals import SeriesTotals, series_totals
+from tests.conftest import Cli
+
+Expected = list[tuple[int, str, list[float], list[str]]]
+
+
+def rate(cli: Cli, code: str, day: date, value: float, *extra: str) -> None:
+    v = str(value)
+    cli.ok(
+        "session",
+        "add",
+        code,
+        "--date",
+        day.isoformat(),
+        "--bond",
+        v,
+        "--goal",
+        v,
+        "--task",
+        v,
+        *extra,
+    )
+
+
+@pytest.fixture
+def caseload(cli: Cli, fixed_today: date) -> Cli:
+    """S1: sessions entered out of date order (ids not in date order), one decimal
+    (totals like 21.3 that binary floats only approximate), a therapist series too.
+    S2: changed instrument half way (quick, then srs, then quick). S3: discharged.
+    S4: no rating at all."""
+    cli.make_room()
+    start = fixed_today - timedelta(weeks=12)
+    for code in ("S1", "S2", "S3", "S4"):
+        cli.ok("patient", "add", code, "--since", start.isoformat())
+    for week, value in ((5, 7.1), (1, 8.3), (3, 6.7), (2, 9.9), (4, 0.1)):
+        rate(cli, "S1", start + timedelta(weeks=week), value)
+    for week, value in ((4, 5.5), (2, 6.6)):
+        rate(cli, "S1", start + timedelta(weeks=week), value, "--rater", "therapist")
+    for week in range(1, 7):
+        rate(cli, "S2", start + timedelta(weeks=week), 3.3 + week)
+    changed = ", ".join(f"'{(start + timedelta(weeks=w)).isoformat()}'" for w in (3, 4))
+    cli.sql(
+        "UPDATE session_rating SET instrument = 'srs' WHERE patient_id = "
+        f"(SELECT id FROM patient WHERE code = 'S2') AND date IN ({changed})"
+    )
+    for week, value in ((2, 4.4), (1, 5.0)):
+        rate(cli, "S3", start + timedelta(weeks=week), value)
+    cli.ok("patient", "discharge", "S3", "--date", fixed_today.isoformat(), "--ending", "mutual")
+    return cli
+
+
+def expected(cli: Cli, where: str = "") -> Expected:
+    """The series as ordered rows give them, read with the driver directly."""
+    rows = cli.sql(
+        "SELECT r.patient_id, r.rater, r.instrument, r.total FROM session_rating AS r "
+        f"JOIN patient AS p ON p.id = r.patient_id {where} ORDER BY r.patient_id, r.rater, r.date"
+    )
+    found = []
+    for (pid, rater), group in itertools.groupby(rows, key=lambda row: (row[0], row[1])):
+        listed = list(group)
+        found.append(
+            (
+                int(str(pid)),
+                str(rater),
+                [float(str(r[3])) for r in listed],
+                [str(r[2]) for r in listed],
+            )
+        )
+    return found
+
+
+def flat(series: list[SeriesTotals]) -> Expected:
+    return [
+        (s.patient_id, s.rater, s.totals, [s.instrument_at(i) for i in range(len(s.totals))])
+        for s in series
+    ]
+
+
+def read(cli: Cli, **options: Any) -> list[SeriesTotals]:
+    from alliance_cli.paths import resolve_database
+    from alliance_cli.store.engine import open_database
+
+    db = open_database(resolve_database(cli.db))
+    try:
+        with db.read() as session:
+            return list(series_totals(session, **options))
+    finally:
+        db.close()
+
+
+def same(found: Expected, wanted: Expected) -> None:
+    """Equal series; totals to 15 significant digits (SQLite's text form of a float)."""
+    assert [(p, r, i) for p, r, _, i in found] == [(p, r, i) for p, r, _, i in wanted]
+    for (_, _, totals, _), (_, _, want, _) in zip(found, wanted, strict=True):
+        assert totals == pytest.approx(want, rel=1e-14, abs=1e-14)
+
+
+def test_the_aggregate_gives_each_series_in_date_order(caseload: Cli) -> None:
+    wanted = expected(caseload)
+    s1 = caseload.sql("SELECT id FROM patient WHERE code = 'S1'")[0][0]
+    assert [w[2] for w in wanted if w[0] == s1 and w[1] == "patient"] == [
+        pytest.approx([24.9, 29.7, 20.1, 0.3, 21.3])
+    ]
+    same(flat(read(caseload)), wanted)
+    same(flat(read(caseload, in_database=False)), wanted)
+
+
+def test_a_changed_instrument_keeps_each_session_s_own(caseload: Cli) -> None:
+    s2 = int(str(caseload.sql("SELECT id FROM patient WHERE code = 'S2'")[0][0]))
+    (series,) = [s for s in read(caseload) if s.patient_id == s2]
+    assert series.instrument is None
+    assert [series.instrument_at(i) for i in range(6)] == ["quick"] * 2 + ["srs"] * 2 + [
+        "quick"
+    ] * 2
+    parts = series.by_instrument()
+    assert [name for name, _ in parts] == ["quick", "srs"]
+    assert parts[0][1] == pytest.approx([12.9, 15.9, 24.9, 27.9])
+    assert parts[1][1] == pytest.approx([18.9, 21.9])
+
+
+def test_status_and_clinician_choose_the_patients(caseload: Cli) -> None:
+    discharged = expected(caseload, "WHERE p.status = 'discharged'")
+    assert len(discharged) == 1
+    same(flat(read(caseload, status="discharged")), discharged)
+    same(flat(read(caseload, status="discharged", in_database=False)), discharged)
+    (clinician,) = {str(row[0]) for row in caseload.sql("SELECT clinician FROM patient")}
+    assert flat(read(caseload, clinician="someone else")) == []
+    same(flat(read(caseload, clinician=clinician)), expected(caseload))
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_answers_with_the_aggregate_not_rows(
+    caseload: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a database alliance made, the plan walks the series index: the fast path."""
+
+    def no_rows(found: Any) -> Iterator[SeriesTotals]:
+        raise AssertionError("fell back to rows")
+
+    monkeypatch.setattr(module, "_from_rows", no_rows)
+    assert len(read(caseload)) == 4 and len(read(caseload, status="discharged")) == 1
+
+
+@pytest.mark.sqlite_only
+def test_without_the_series_index_sqlite_falls_back_to_rows(caseload: Cli) -> None:
+    """A plan that sorts on its own gives no order inside group_concat: rows instead."""
+    wanted = expected(caseload)
+    caseload.sql("DROP INDEX ix_session_rating_series")
+    same(flat(read(caseload)), wanted)
+
+
+RULES = Thresholds(rupture_min_size=3.0, rupture_sd=1.0, rupture_min_history=3)
+
+
+def brute_force(totals: list[float], rules: Thresholds) -> list[tuple[int, int | None]]:
+    """Every session judged by `rupture_at` over its own prefix, repair searched forward."""
+    ratings = [
+        Rating(date(2026, 1, 1) + timedelta(days=i), "patient", "quick", t / 3, t / 3, t / 3, t)
+        for i, t in enumerate(totals)
+    ]
+    found = []
+    for i in range(1, len(totals)):
+        before = totals[:i]
+        hit = rupture_at(
+            ratings[i], ratings[i - 1], i, sum(before), sum(t * t for t in before), rules
+        )
+        if hit is not None:
+            later = (j for j in range(i + 1, len(totals)) if totals[j] >= hit.back_to - EPSILON)
+            found.append((i, next(later, None)))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 60).map(lambda n: n / 2), max_size=40))
+def test_falls_finds_what_the_rupture_rule_finds(totals: list[float]) -> None:
+    assert [(f.at, f.repaired_at) for f in falls(totals, RULES)] == brute_force(totals, RULES)
+
+
+def test_falls_on_a_plain_course() -> None:
+    totals = [27.0, 27.0, 27.0, 27.0, 12.0, 15.0, 27.0]
+    (fall,) = falls(totals, RULES)
+    assert (fall.at, fall.usual, fall.gap, fall.repaired_at) == (4, 27.0, 15.0, 6)
+    assert falls(totals, Thresholds(rupture_min_size=None)) == []
