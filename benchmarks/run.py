@@ -96,6 +96,12 @@ UNDO_OPTION_TRICK = (
     "sys.argv = ['alliance', *sys.argv[1:]];"
     "from alliance_cli.cli.app import main; main()"
 )
+UNDO_COMMAND_TRICK = (
+    "import sys, alliance_cli.adapters.typer_internals as t;"
+    "t.coerce_cheaply = lambda command: None;"
+    "sys.argv = ['alliance', *sys.argv[1:]];"
+    "from alliance_cli.cli.app import main; main()"
+)
 PLOTEXT_WITH_DOC = "import plotext"
 PLOTEXT_WITHOUT_DOC = (
     "from alliance_cli.adapters.plotext_internals import import_plotext; import_plotext()"
@@ -111,6 +117,21 @@ def tricks(runs: int, env: dict[str, str]) -> list[Row]:
     found.append(
         Row(
             "trick: group options not coerced (session add --help)",
+            shipped,
+            "without the trick",
+            undone,
+            "<= 0.9x",
+            shipped.median <= 0.9 * undone.median,
+        )
+    )
+    demo = Path(env["XDG_DATA_HOME"]) / "tricks-demo.db"
+    subprocess.run(alliance("demo", "--path", str(demo)), env=env, check=True, capture_output=True)
+    argv = ["--db", str(demo), "outcomes", "--format", "json"]
+    shipped = timed(alliance(*argv), runs, env)
+    undone = timed([PYTHON, "-c", UNDO_COMMAND_TRICK, *argv], runs, env)
+    found.append(
+        Row(
+            "trick: command options not coerced (outcomes on the demo)",
             shipped,
             "without the trick",
             undone,

@@ -5,8 +5,10 @@ naming the version the adapter was written for; the adapter is the one file to c
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
+from enum import StrEnum
 from typing import Annotated, Any
 
 import plotext
@@ -94,6 +96,80 @@ def test_an_option_left_out_or_given_as_text_skips_coercion(
     assert isinstance(command, typer_internals.CheapGroup)
     assert output_of(command, ["add", "P1", "--rater", "patient"], capsys) == "P1 patient\n"
     assert output_of(command, ["add", "P1"], capsys) == "P1 None\n"
+
+
+class Shade(StrEnum):
+    light = "light"
+    dark = "dark"
+
+
+def _with_choices() -> typer.Typer:
+    app = typer.Typer(rich_markup_mode=None)
+
+    @app.command()
+    def paint(
+        code: Annotated[str, typer.Argument()],
+        shade: Annotated[Shade, typer.Option("--shade")] = Shade.light,
+        note: Annotated[str | None, typer.Option("--note")] = None,
+        times: Annotated[int, typer.Option("--times")] = 1,
+        loud: Annotated[bool, typer.Option("--loud")] = False,
+    ) -> None:
+        typer.echo(f"{code} {shade!r} {note} {times!r} {loud}")
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    return app
+
+
+def test_a_command_takes_text_and_choices_as_typed_and_coerces_the_rest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """coerce_cheaply: a choice becomes its Enum member, text stays text, a number is
+    still coerced (and checked) by Typer, a bad choice gets Typer's own message."""
+    command = typer.main.get_command(_with_choices())
+    typer_internals.coerce_cheaply(command)
+    paint = command.commands["paint"]  # type: ignore[attr-defined]
+    assert type(paint) is typer_internals.CheapCommand
+    for param in paint.params:
+        typer_internals.show_plainly(param)
+    said = output_of(command, ["paint", "P1", "--shade", "dark", "--times", "3"], capsys)
+    assert said == "P1 <Shade.dark: 'dark'> None 3 False\n"
+    said = output_of(command, ["paint", "P1", "--note", "x", "--loud"], capsys)
+    assert said == "P1 <Shade.light: 'light'> x 1 True\n"
+    for wrong in (["--shade", "Dark"], ["--times", "three"]):
+        with pytest.raises(Exception) as raised:
+            command.main(["paint", "P1", *wrong], prog_name="root", standalone_mode=False)
+        assert type(raised.value).__name__ == "BadParameter", raised.value
+    with pytest.raises(Exception) as missing:
+        command.main(["paint"], prog_name="root", standalone_mode=False)
+    assert type(missing.value).__name__ == "MissingParameter"
+
+
+def test_outcomes_reads_without_the_orm_or_pydantic(tmp_path: Any) -> None:
+    """`outcomes` reads with plain SQL and plain options: importing SQLModel, the ORM and
+    pydantic cost about 0.2 s of its start-up (benchmarks/run.py)."""
+    db = tmp_path / "demo.db"
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    made = subprocess.run(
+        [sys.executable, "-m", "alliance_cli", "demo", "--path", str(db)],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "alliance_cli", "--db", str(db), "outcomes"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()}
+    assert "sqlalchemy" in imported  # the check itself sees imports
+    assert not imported & {"sqlmodel", "sqlalchemy.orm", "pydantic", "typer._adapters"}
 
 
 def test_without_completion_removes_the_completion_options() -> None:

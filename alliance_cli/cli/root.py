@@ -17,6 +17,7 @@ from typer.core import TyperCommand
 from alliance_cli import __version__
 from alliance_cli.adapters.typer_internals import (
     CheapGroup,
+    coerce_cheaply,
     is_no_args_help,
     without_completion,
 )
@@ -81,6 +82,7 @@ def build_command(name: str) -> Any:
     command = typer.main.get_command(holder)
     command.name = name
     plain_help(command)
+    coerce_cheaply(command)
     return command
 
 

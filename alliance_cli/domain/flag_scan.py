@@ -122,24 +122,33 @@ class Fall:
 def falls(totals: Sequence[float], rules: Thresholds) -> list[Fall]:
     """Every rupture of one series' totals (date order), each with its repair if any.
 
-    A sudden fall is rare: the candidates come from one comparison per session, and only
-    they pay for running sums and the full test (`rupture_measure`).
+    A sudden fall is rare: the candidates come from one comparison per session; only
+    series with one pay for running sums, and only candidates clearly below the usual
+    level for sums of squares and the full test (`rupture_measure`).
     """
     minimum = rules.rupture_min_size
     if minimum is None or len(totals) < 3:
         return []
     start = max(rules.rupture_min_history, 2)
     edge = minimum - EPSILON
-    # drops[k]: how far the total fell into session start + k (C-level loops: a caseload
-    # has a million sessions, and most series have no candidate at all).
-    drops = list(map(operator.sub, totals[start - 1 : -1], totals[start:]))
-    if not drops or max(drops) < edge:
+    # drops[k]: how far the total fell into session start + k. Loops in C (map, compress):
+    # a caseload has a million sessions, and most series have few candidates or none.
+    drops = map(operator.sub, totals[start - 1 : -1], totals[start:])
+    candidates = list(
+        itertools.compress(
+            range(start, len(totals)), map(operator.ge, drops, itertools.repeat(edge))
+        )
+    )
+    if not candidates:
         return []
-    candidates = [k for k, drop in enumerate(drops, start) if drop >= edge]
     sums = list(itertools.accumulate(totals))
-    squares = list(itertools.accumulate(map(operator.mul, totals, totals)))
+    squares: list[float] = []  # made for the first candidate that gets that far
     found = []
     for i in candidates:
+        if sums[i - 1] / i - totals[i] < edge:
+            continue  # not `minimum` below the usual level: rupture_measure would say no
+        if not squares:
+            squares = list(itertools.accumulate(map(operator.mul, totals, totals)))
         measured = rupture_measure(totals[i], totals[i - 1], i, sums[i - 1], squares[i - 1], rules)
         if measured is None:
             continue

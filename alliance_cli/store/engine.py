@@ -21,11 +21,10 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.pool import QueuePool
-from sqlmodel import Session
 
 from alliance_cli.clinician import os_user
 from alliance_cli.errors import Conflict, DatabaseMissing, InvalidInput, StorageError
@@ -42,14 +41,17 @@ from alliance_cli.paths import (
 )
 from alliance_cli.store import db_errors, file_guard
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
 BUSY_TIMEOUT_SECONDS = 15
 WRITE_OPTION = "alliance_write"
-CLINICIAN_KEY = "alliance_clinician"  # Session.info: whose caseload this transaction sees
+CLINICIAN_KEY = "alliance_clinician"  # reader's info: whose caseload this transaction sees
 
 
-def clinician_of(session: Session) -> str:
+def clinician_of(reader: Session | Connection) -> str:
     """The clinician whose caseload this transaction works on (see Database)."""
-    return str(session.info[CLINICIAN_KEY])
+    return str(reader.info[CLINICIAN_KEY])
 
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -217,6 +219,17 @@ class Database:
             yield session
 
     @contextmanager
+    def read_rows(self) -> Iterator[Connection]:
+        """A read transaction without the ORM, for reports that read with plain SQL only
+        (`store/raw_sql`): importing the ORM and SQLModel costs about 0.2 s of start-up."""
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                connection.info[CLINICIAN_KEY] = self.clinician
+                yield connection
+        except exc.DBAPIError as error:
+            raise translate_db_error(error) from error
+
+    @contextmanager
     def write(self, action: str | None = None, *, undoable: bool = True) -> Iterator[Session]:
         """A write transaction: all of it commits, or none of it does.
 
@@ -242,6 +255,8 @@ class Database:
 
     @contextmanager
     def _transaction(self, bind: Engine) -> Iterator[Session]:
+        from sqlmodel import Session
+
         try:
             with Session(bind, expire_on_commit=False) as session, session.begin():
                 session.info[CLINICIAN_KEY] = self.clinician

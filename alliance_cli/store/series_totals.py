@@ -19,28 +19,23 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from alliance_cli.clinician import caseload_condition
 from alliance_cli.store.raw_sql import cursor, dialect, placeholder
 
-SEPARATOR = "\x1f"  # between instrument names in SQLite's group_concat (unit separator)
+if TYPE_CHECKING:
+    from alliance_cli.store.raw_sql import Reader
 
 # {join} picks the patients (CROSS JOIN keeps session_rating outermost, in index order);
 # {where} is built from constant conditions, the clinician a bound parameter.
 SQLITE_SQL = (
-    "SELECT r.patient_id, r.rater, min(r.instrument), max(r.instrument), group_concat(r.total), "
-    "CASE WHEN min(r.instrument) = max(r.instrument) THEN NULL "
-    "ELSE group_concat(r.instrument, char(31)) END "
+    "SELECT r.patient_id, r.rater, min(r.instrument), max(r.instrument), group_concat(r.total) "
     "FROM session_rating AS r{join} GROUP BY r.patient_id, r.rater ORDER BY r.patient_id, r.rater"
 )
 POSTGRES_SQL = (
     "SELECT r.patient_id, r.rater, min(r.instrument), max(r.instrument), "
-    "array_agg(r.total ORDER BY r.date), "
-    "CASE WHEN min(r.instrument) = max(r.instrument) THEN NULL "
-    "ELSE array_agg(r.instrument ORDER BY r.date) END "
+    "array_agg(r.total ORDER BY r.date) "
     "FROM session_rating AS r{join} GROUP BY r.patient_id, r.rater ORDER BY r.patient_id, r.rater"
 )
 ROWS_SQL = (
@@ -48,6 +43,12 @@ ROWS_SQL = (
     "ORDER BY r.patient_id, r.rater, r.date"
 )
 JOIN_SQL = " CROSS JOIN patient AS p WHERE p.id = r.patient_id AND {where}"
+# The instruments of a series that changed instrument (rare: an aggregate of every
+# series' instrument names would cost more than all of these together).
+INSTRUMENTS_SQL = (
+    "SELECT instrument FROM session_rating WHERE patient_id = {mark} AND rater = {mark} "
+    "ORDER BY date"
+)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class SeriesTotals:
 
 
 def series_totals(
-    session: Session,
+    session: Reader,
     *,
     status: str | None = None,
     clinician: str | None = None,
@@ -105,39 +106,36 @@ def series_totals(
     join = JOIN_SQL.format(where=" AND ".join(conditions)) if conditions else ""
     kind = dialect(session) if in_database else "rows"
     if kind == "sqlite" and _walks_series_index(session, SQLITE_SQL.format(join=join), parameters):
-        yield from _from_sqlite(cursor(session, SQLITE_SQL.format(join=join), tuple(parameters)))
-    elif kind == "postgresql":
-        yield from _from_postgres(
-            cursor(session, POSTGRES_SQL.format(join=join), tuple(parameters))
+        found = cursor(session, SQLITE_SQL.format(join=join), tuple(parameters))
+        rows = (
+            (pid, rater, low, high, totals.split(",")) for pid, rater, low, high, totals in found
         )
+    elif kind == "postgresql":
+        rows = cursor(session, POSTGRES_SQL.format(join=join), tuple(parameters))
     else:
         yield from _from_rows(cursor(session, ROWS_SQL.format(join=join), tuple(parameters)))
+        return
+    for pid, rater, low, high, totals in rows:
+        if low == high:
+            yield SeriesTotals(pid, rater, list(map(float, totals)), low)
+        else:
+            names = _instruments(session, pid, rater, mark)
+            yield SeriesTotals(pid, rater, list(map(float, totals)), None, names)
 
 
-def _walks_series_index(session: Session, sql: str, parameters: list[Any]) -> bool:
+def _instruments(session: Reader, patient_id: int, rater: str, mark: str | None) -> list[str]:
+    """Each session's instrument of one series, in date order (same transaction as the
+    totals, so the same rows)."""
+    sql = INSTRUMENTS_SQL.format(mark=mark or "?")
+    return [name for (name,) in cursor(session, sql, (patient_id, rater))]
+
+
+def _walks_series_index(session: Reader, sql: str, parameters: list[Any]) -> bool:
     """Whether SQLite answers `sql` by walking the series index in order (no sort of its
     own): then each group's rows reach group_concat in date order."""
     plan = [row[-1] for row in cursor(session, "EXPLAIN QUERY PLAN " + sql, tuple(parameters))]
     walks = any(step.startswith("SCAN") and "ix_session_rating_series" in step for step in plan)
     return walks and not any("TEMP B-TREE" in step for step in plan)
-
-
-def _from_sqlite(found: Any) -> Iterator[SeriesTotals]:
-    for pid, rater, low, high, totals, names in found:
-        yield SeriesTotals(
-            pid,
-            rater,
-            list(map(float, totals.split(","))),
-            low if low == high else None,
-            None if names is None else names.split(SEPARATOR),
-        )
-
-
-def _from_postgres(found: Any) -> Iterator[SeriesTotals]:
-    for pid, rater, low, high, totals, names in found:
-        yield SeriesTotals(
-            pid, rater, list(map(float, totals)), low if low == high else None, names
-        )
 
 
 def _from_rows(found: Any) -> Iterator[SeriesTotals]:

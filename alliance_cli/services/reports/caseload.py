@@ -13,9 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
-from typing import Any
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from alliance_cli.clinician import caseload_condition
 from alliance_cli.domain.flag_model import Report, Review
@@ -23,6 +21,9 @@ from alliance_cli.domain.flags import History, Rating, in_care, rows_up_to
 from alliance_cli.domain.vocabulary import PatientStatus
 from alliance_cli.store.engine import clinician_of
 from alliance_cli.store.raw_sql import cursor, placeholder, sql_day
+
+if TYPE_CHECKING:
+    from alliance_cli.store.raw_sql import Reader
 
 # Columns in Rating's layout, then the patient; read in the covering index's order.
 SERIES_SQL = (
@@ -83,7 +84,7 @@ class _Days(dict[Any, date]):
 
 
 def _series(
-    session: Session, *, active_only: bool, clinician: str | None, as_of: date | None = None
+    session: Reader, *, active_only: bool, clinician: str | None, as_of: date | None = None
 ) -> Any:
     """The rating rows of the chosen patients (and maybe a few more: the caller filters
     again), in patient, rater, date order; with `as_of`, `active` means in care on that
@@ -106,7 +107,7 @@ def _series(
     return cursor(session, sql, tuple(parameters))
 
 
-def patients(session: Session) -> dict[int, PatientMeta]:
+def patients(session: Reader) -> dict[int, PatientMeta]:
     return {
         pid: PatientMeta(
             pid,
@@ -125,7 +126,7 @@ def patients(session: Session) -> dict[int, PatientMeta]:
     }
 
 
-def reviews(session: Session, as_of: date | None = None) -> dict[int, list[Review]]:
+def reviews(session: Reader, as_of: date | None = None) -> dict[int, list[Review]]:
     """Task reviews (date, adherence) by patient id; with `as_of`, none dated after it."""
     found: dict[int, list[Review]] = defaultdict(list)
     for pid, when, adherence in cursor(session, REVIEWS_SQL).fetchall():
@@ -135,7 +136,7 @@ def reviews(session: Session, as_of: date | None = None) -> dict[int, list[Revie
     return found
 
 
-def reports(session: Session, as_of: date | None = None) -> dict[int, list[Report]]:
+def reports(session: Reader, as_of: date | None = None) -> dict[int, list[Report]]:
     """Reported ruptures (date, rater, marker) by patient id; with `as_of`, none after it."""
     found: dict[int, list[Report]] = defaultdict(list)
     for pid, when, rater, marker in cursor(session, REPORTS_SQL).fetchall():
@@ -157,7 +158,7 @@ class Streamed:
 
 
 def stream_patients(
-    session: Session,
+    session: Reader,
     *,
     active_only: bool = True,
     all_clinicians: bool = False,

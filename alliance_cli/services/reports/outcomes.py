@@ -12,8 +12,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import date
 from operator import attrgetter, itemgetter
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING
 
 from alliance_cli.config import Settings
 from alliance_cli.domain.flag_scan import falls
@@ -32,6 +31,9 @@ from alliance_cli.store.engine import Database, clinician_of
 from alliance_cli.store.raw_sql import cursor
 from alliance_cli.store.series_totals import SeriesTotals, series_totals
 
+if TYPE_CHECKING:
+    from alliance_cli.store.raw_sql import Reader
+
 # The latest GAS level (by date, then id) of every rated goal of a discharged patient.
 GAS_SQL = (
     "SELECT g.patient_id, g.baseline, g.weight, r.gas "
@@ -45,7 +47,7 @@ GAS_SQL = (
 )
 
 
-def _gas_scores(session: Session) -> dict[int, float]:
+def _gas_scores(session: Reader) -> dict[int, float]:
     """The GAS T at discharge of each discharged patient with at least one GAS review:
     over each goal's latest level."""
     found = {}
@@ -85,8 +87,15 @@ def _ends(series: SeriesTotals, scales: _Scales) -> tuple[float, ...]:
     """The first 3 and the last 3 totals (no session twice: all the figures use) as % of
     their instrument's range; a total of an unknown instrument is left out."""
     count = len(series.totals)
+    picked = itertools.chain(range(min(EARLY, count)), range(max(EARLY, count - EARLY), count))
+    if series.instrument is not None:  # the usual case: one scale for all
+        scale = scales[series.instrument]
+        if scale is None:
+            return ()
+        low, high = scale
+        return tuple(share_of_range(series.totals[i], low, high) for i in picked)
     found = []
-    for i in itertools.chain(range(min(EARLY, count)), range(max(EARLY, count - EARLY), count)):
+    for i in picked:
         scale = scales[series.instrument_at(i)]
         if scale is not None:
             found.append(share_of_range(series.totals[i], *scale))
@@ -143,7 +152,7 @@ def caseload_outcomes(
         if all_clinicians:
             per.setdefault(meta.clinician, OutcomeTally(meta.clinician)).add(course)
 
-    with db.read() as session:
+    with db.read_rows() as session:  # plain SQL only: no ORM to import
         me = None if all_clinicians else clinician_of(session)
         metas = patients(session)
         ours = {
