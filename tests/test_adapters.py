@@ -147,9 +147,13 @@ def test_a_command_takes_text_and_choices_as_typed_and_coerces_the_rest(
     assert type(missing.value).__name__ == "MissingParameter"
 
 
-def test_outcomes_reads_without_the_orm_or_pydantic(tmp_path: Any) -> None:
-    """`outcomes` reads with plain SQL and plain options: importing SQLModel, the ORM and
-    pydantic cost about 0.2 s of its start-up (benchmarks/run.py)."""
+@pytest.mark.parametrize("command", [["outcomes"], ["flags", "--format", "json"]])
+def test_caseload_reports_read_without_the_orm_or_pydantic(
+    tmp_path: Any, command: list[str]
+) -> None:
+    """`outcomes` and `flags` over the caseload read with plain SQL and plain options:
+    importing SQLModel, the ORM and pydantic cost about 0.2 s of start-up
+    (benchmarks/run.py)."""
     db = tmp_path / "demo.db"
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
     made = subprocess.run(
@@ -160,7 +164,7 @@ def test_outcomes_reads_without_the_orm_or_pydantic(tmp_path: Any) -> None:
     )
     assert made.returncode == 0, made.stderr
     run = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "alliance_cli", "--db", str(db), "outcomes"],
+        [sys.executable, "-X", "importtime", "-m", "alliance_cli", "--db", str(db), *command],
         capture_output=True,
         text=True,
         env=env,

@@ -16,9 +16,7 @@ from alliance_cli.domain.flags import (
     up_to,
 )
 from alliance_cli.services.reports.caseload import stream_patients
-from alliance_cli.services.reports.history import load_history
 from alliance_cli.store.engine import Database
-from alliance_cli.store.queries import get_patient
 
 
 def patient_flags(
@@ -26,6 +24,9 @@ def patient_flags(
 ) -> list[Flag]:
     """What needed attention on `today` for one patient, or (`history`) every flag raised
     by then: nothing dated later is used, so a past day's report can be made again."""
+    from alliance_cli.services.reports.history import load_history  # the ORM: one patient
+    from alliance_cli.store.queries import get_patient
+
     with db.read() as session:
         patient = get_patient(session, code)
         active = in_care(patient.status, patient.since, patient.discharged_on, today)
@@ -47,7 +48,7 @@ def caseload_flags(
     severe first; each names its clinician."""
     flags: list[Flag] = []
     rules = settings.rules
-    with db.read() as session:
+    with db.read_rows() as session:  # plain SQL only: no ORM to import
         patients = stream_patients(
             session, active_only=True, all_clinicians=all_clinicians, as_of=today
         )
