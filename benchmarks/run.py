@@ -125,6 +125,7 @@ def tricks(runs: int, env: dict[str, str]) -> list[Row]:
         )
     )
     demo = Path(env["XDG_DATA_HOME"]) / "tricks-demo.db"
+    demo.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(alliance("demo", "--path", str(demo)), env=env, check=True, capture_output=True)
     argv = ["--db", str(demo), "outcomes", "--format", "json"]
     shipped = timed(alliance(*argv), runs, env)
