@@ -102,6 +102,10 @@ class Shade(StrEnum):
     light = "light"
     dark = "dark"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Shade | None:  # Typer never consults it
+        return next((m for m in cls if m.value == str(value).lower()), None)
+
 
 def _with_choices() -> typer.Typer:
     app = typer.Typer(rich_markup_mode=None)

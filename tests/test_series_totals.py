@@ -201,3 +201,42 @@ def test_falls_on_a_plain_course() -> None:
     (fall,) = falls(totals, RULES)
     assert (fall.at, fall.usual, fall.gap, fall.repaired_at) == (4, 27.0, 15.0, 6)
     assert falls(totals, Thresholds(rupture_min_size=None)) == []
+
+
+@pytest.mark.sqlite_only  # a REAL column holding text: only SQLite lets a file say so
+@pytest.mark.parametrize("damage", ["1,5", "abc"])
+def test_a_total_that_is_not_a_number_is_a_damaged_database(caseload: Cli, damage: str) -> None:
+    caseload.sql(
+        f"UPDATE session_rating SET total = '{damage}' WHERE patient_id = "
+        "(SELECT id FROM patient WHERE code = 'S3') AND rater = 'patient' AND date = "
+        "(SELECT min(date) FROM session_rating)"
+    )
+    before = caseload.dump()
+    for _ in range(2):  # the aggregate, then the rows it falls back to without the index
+        result = caseload("outcomes", "--format", "json")
+        assert result.exit_code == 4, (result.exit_code, result.stdout, result.stderr)
+        assert result.stderr.startswith("error: the database holds a damaged value")
+        assert len(result.stderr.strip().splitlines()) <= 2 and "Traceback" not in result.stderr
+        caseload.sql("DROP INDEX IF EXISTS ix_session_rating_series")
+    assert [line for line in caseload.dump() if "ix_session_rating_series" not in line] == [
+        line for line in before if "ix_session_rating_series" not in line
+    ]
+
+
+@pytest.mark.sqlite_only
+def test_a_driver_error_from_a_plain_cursor_is_a_one_line_storage_error(caseload: Cli) -> None:
+    """Plain cursors raise the driver's own errors, which SQLAlchemy never wraps: the
+    transaction translates them like any other (db_errors)."""
+    import sqlite3
+
+    from alliance_cli.errors import StorageError
+    from alliance_cli.paths import resolve_database
+    from alliance_cli.store.engine import open_database
+
+    db = open_database(resolve_database(caseload.db))
+    try:
+        for reader in (db.read_rows, db.read):
+            with pytest.raises(StorageError), reader():
+                raise sqlite3.OperationalError("database is locked")
+    finally:
+        db.close()

@@ -62,9 +62,10 @@ def _as_typed(param: Any, ctx: Any, value: Any) -> Any:
         if kind is str:
             typed = value
         elif isinstance(kind, type) and issubclass(kind, Enum) and described.case_sensitive:
-            try:
-                typed = kind(value)  # a valid choice; anything else gets Typer's message
-            except ValueError:
+            # A valid choice by value (never an Enum's _missing_ hook, as Typer); anything
+            # else gets Typer's own message.
+            typed = next((member for member in kind if member.value == value), None)
+            if typed is None:
                 return _COERCE
         else:
             return _COERCE

@@ -228,6 +228,8 @@ class Database:
                 yield connection
         except exc.DBAPIError as error:
             raise translate_db_error(error) from error
+        except self._driver_error as error:  # from a plain cursor (store/raw_sql)
+            raise db_errors.explain(error) from error
 
     @contextmanager
     def write(self, action: str | None = None, *, undoable: bool = True) -> Iterator[Session]:
@@ -263,6 +265,16 @@ class Database:
                 yield session
         except exc.DBAPIError as error:
             raise translate_db_error(error) from error
+        except self._driver_error as error:  # from a plain cursor (store/raw_sql)
+            raise db_errors.explain(error) from error
+
+    @property
+    def _driver_error(self) -> type[Exception]:
+        """The driver's own error class: plain cursors raise it without SQLAlchemy's
+        wrapping."""
+        dbapi = self.engine.dialect.dbapi
+        found = getattr(dbapi, "Error", None)
+        return found if isinstance(found, type) and issubclass(found, Exception) else exc.DBAPIError
 
     def close(self) -> None:
         self.engine.dispose()

@@ -16,12 +16,14 @@ ordered rows grouped here: slower, never wrong.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from alliance_cli.clinician import caseload_condition
+from alliance_cli.errors import StorageError
 from alliance_cli.store.raw_sql import cursor, dialect, placeholder
 
 if TYPE_CHECKING:
@@ -30,24 +32,29 @@ if TYPE_CHECKING:
 # {join} picks the patients (CROSS JOIN keeps session_rating outermost, in index order);
 # {where} is built from constant conditions, the clinician a bound parameter.
 SQLITE_SQL = (
-    "SELECT r.patient_id, r.rater, min(r.instrument), max(r.instrument), group_concat(r.total) "
+    "SELECT r.patient_id, r.rater, min(r.instrument), max(r.instrument), group_concat(r.total), "
+    "count(*) "
     "FROM session_rating AS r{join} GROUP BY r.patient_id, r.rater ORDER BY r.patient_id, r.rater"
 )
 POSTGRES_SQL = (
     "SELECT r.patient_id, r.rater, min(r.instrument), max(r.instrument), "
-    "array_agg(r.total ORDER BY r.date) "
+    "array_agg(r.total ORDER BY r.date), "
+    "CASE WHEN min(r.instrument) <> max(r.instrument) "
+    "THEN array_agg(r.instrument ORDER BY r.date) END "
     "FROM session_rating AS r{join} GROUP BY r.patient_id, r.rater ORDER BY r.patient_id, r.rater"
 )
 ROWS_SQL = (
     "SELECT r.patient_id, r.rater, r.instrument, r.total FROM session_rating AS r{join} "
     "ORDER BY r.patient_id, r.rater, r.date"
 )
+SERIES_INDEX = re.compile(r"\bix_session_rating_series\b")  # the index of migration 0003
 JOIN_SQL = " CROSS JOIN patient AS p WHERE p.id = r.patient_id AND {where}"
-# The instruments of a series that changed instrument (rare: an aggregate of every
-# series' instrument names would cost more than all of these together).
+# SQLite: the instruments of a series that changed instrument (rare: an aggregate of
+# every series' instrument names would cost more than all of these together). Same
+# snapshot as the totals: a SQLite read transaction keeps one from its first read. A
+# server (READ COMMITTED: a snapshot per statement) aggregates them in the same statement.
 INSTRUMENTS_SQL = (
-    "SELECT instrument FROM session_rating WHERE patient_id = {mark} AND rater = {mark} "
-    "ORDER BY date"
+    "SELECT instrument FROM session_rating WHERE patient_id = ? AND rater = ? ORDER BY date"
 )
 
 
@@ -106,35 +113,50 @@ def series_totals(
     join = JOIN_SQL.format(where=" AND ".join(conditions)) if conditions else ""
     kind = dialect(session) if in_database else "rows"
     if kind == "sqlite" and _walks_series_index(session, SQLITE_SQL.format(join=join), parameters):
-        found = cursor(session, SQLITE_SQL.format(join=join), tuple(parameters))
-        rows = (
-            (pid, rater, low, high, totals.split(",")) for pid, rater, low, high, totals in found
-        )
+        for pid, rater, low, high, text, count in cursor(
+            session, SQLITE_SQL.format(join=join), tuple(parameters)
+        ):
+            totals = _numbers(text.split(","), count)
+            if low == high:
+                yield SeriesTotals(pid, rater, totals, low)
+            else:
+                yield SeriesTotals(pid, rater, totals, None, _instruments(session, pid, rater))
     elif kind == "postgresql":
-        rows = cursor(session, POSTGRES_SQL.format(join=join), tuple(parameters))
+        for pid, rater, low, high, values, names in cursor(
+            session, POSTGRES_SQL.format(join=join), tuple(parameters)
+        ):
+            totals = _numbers(values, len(values))
+            yield SeriesTotals(pid, rater, totals, low if low == high else None, names)
     else:
         yield from _from_rows(cursor(session, ROWS_SQL.format(join=join), tuple(parameters)))
-        return
-    for pid, rater, low, high, totals in rows:
-        if low == high:
-            yield SeriesTotals(pid, rater, list(map(float, totals)), low)
-        else:
-            names = _instruments(session, pid, rater, mark)
-            yield SeriesTotals(pid, rater, list(map(float, totals)), None, names)
 
 
-def _instruments(session: Reader, patient_id: int, rater: str, mark: str | None) -> list[str]:
-    """Each session's instrument of one series, in date order (same transaction as the
-    totals, so the same rows)."""
-    sql = INSTRUMENTS_SQL.format(mark=mark or "?")
-    return [name for (name,) in cursor(session, sql, (patient_id, rater))]
+def _numbers(values: Any, count: int) -> list[float]:
+    """The totals as floats; a stored total that is not a number (a damaged file: text in
+    the REAL column) is refused rather than misread."""
+    try:
+        totals = list(map(float, values))
+    except (TypeError, ValueError):
+        totals = []
+    if len(totals) != count:
+        raise StorageError(
+            "the database holds a damaged value (a total that is not a number)",
+            "run `alliance doctor`, or restore a backup",
+        )
+    return totals
+
+
+def _instruments(session: Reader, patient_id: int, rater: str) -> list[str]:
+    """Each session's instrument of one series, in date order (SQLite, in the totals'
+    snapshot: the same rows)."""
+    return [name for (name,) in cursor(session, INSTRUMENTS_SQL, (patient_id, rater))]
 
 
 def _walks_series_index(session: Reader, sql: str, parameters: list[Any]) -> bool:
     """Whether SQLite answers `sql` by walking the series index in order (no sort of its
     own): then each group's rows reach group_concat in date order."""
     plan = [row[-1] for row in cursor(session, "EXPLAIN QUERY PLAN " + sql, tuple(parameters))]
-    walks = any(step.startswith("SCAN") and "ix_session_rating_series" in step for step in plan)
+    walks = any(step.startswith("SCAN") and SERIES_INDEX.search(step) for step in plan)
     return walks and not any("TEMP B-TREE" in step for step in plan)
 
 
@@ -148,7 +170,7 @@ def _from_rows(found: Any) -> Iterator[SeriesTotals]:
         yield SeriesTotals(
             pid,
             rater,
-            [float(row[3]) for row in listed],
+            _numbers([row[3] for row in listed], len(listed)),
             single,
             None if single is not None else names,
         )
