@@ -244,30 +244,18 @@ def test_the_early_alliance_is_the_patient_s_own_ratings(fixed_today: date, cli:
     the early alliance is the mean of those 2, however many the therapist gave."""
     cli.make_room()
     start = fixed_today - timedelta(weeks=10)
+    therapist = ("--bond", "9", "--goal", "9", "--task", "9", "--rater", "therapist")
+
+    def rated_by_therapist(code: str, weeks: int) -> None:
+        for week in range(weeks):
+            day = (start + timedelta(weeks=week)).isoformat()
+            cli.ok("session", "add", code, "--date", day, *therapist)
+
     last = course(cli, "T1", start, [6, 6])  # 18 of 30: 60 %
-    for week in range(5):
-        day = (start + timedelta(weeks=week)).isoformat()
-        args = ("--bond", "9", "--goal", "9", "--task", "9", "--rater", "therapist")
-        cli.ok("session", "add", "T1", "--date", day, *args)
+    rated_by_therapist("T1", 5)
     discharge(cli, "T1", last + timedelta(weeks=5), "dropout")
     course(cli, "T2", start, [])  # never rated by the patient: no early alliance
-    for week in range(3):
-        day = (start + timedelta(weeks=week)).isoformat()
-        cli.ok(
-            "session",
-            "add",
-            "T2",
-            "--date",
-            day,
-            "--bond",
-            "9",
-            "--goal",
-            "9",
-            "--task",
-            "9",
-            "--rater",
-            "therapist",
-        )
+    rated_by_therapist("T2", 3)
     discharge(cli, "T2", fixed_today, "dropout")
     data = report(cli)
     assert data["n"] == 2

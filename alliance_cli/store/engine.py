@@ -222,14 +222,9 @@ class Database:
     def read_rows(self) -> Iterator[Connection]:
         """A read transaction without the ORM, for reports that read with plain SQL only
         (`store/raw_sql`): importing the ORM and SQLModel costs about 0.2 s of start-up."""
-        try:
-            with self.engine.connect() as connection, connection.begin():
-                connection.info[CLINICIAN_KEY] = self.clinician
-                yield connection
-        except exc.DBAPIError as error:
-            raise translate_db_error(error) from error
-        except self._driver_error as error:  # from a plain cursor (store/raw_sql)
-            raise db_errors.explain(error) from error
+        with self._typed_errors(), self.engine.connect() as connection, connection.begin():
+            connection.info[CLINICIAN_KEY] = self.clinician
+            yield connection
 
     @contextmanager
     def write(self, action: str | None = None, *, undoable: bool = True) -> Iterator[Session]:
@@ -259,22 +254,27 @@ class Database:
     def _transaction(self, bind: Engine) -> Iterator[Session]:
         from sqlmodel import Session
 
-        try:
-            with Session(bind, expire_on_commit=False) as session, session.begin():
-                session.info[CLINICIAN_KEY] = self.clinician
-                yield session
-        except exc.DBAPIError as error:
-            raise translate_db_error(error) from error
-        except self._driver_error as error:  # from a plain cursor (store/raw_sql)
-            raise db_errors.explain(error) from error
+        with (
+            self._typed_errors(),
+            Session(bind, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            session.info[CLINICIAN_KEY] = self.clinician
+            yield session
 
-    @property
-    def _driver_error(self) -> type[Exception]:
-        """The driver's own error class: plain cursors raise it without SQLAlchemy's
-        wrapping."""
+    @contextmanager
+    def _typed_errors(self) -> Iterator[None]:
+        """Driver errors as typed, data-free errors: wrapped by SQLAlchemy, or raised by a
+        plain cursor (store/raw_sql) as the driver's own class."""
         dbapi = self.engine.dialect.dbapi
         found = getattr(dbapi, "Error", None)
-        return found if isinstance(found, type) and issubclass(found, Exception) else exc.DBAPIError
+        own = found if isinstance(found, type) and issubclass(found, Exception) else exc.DBAPIError
+        try:
+            yield
+        except exc.DBAPIError as error:
+            raise translate_db_error(error) from error
+        except own as error:
+            raise db_errors.explain(error) from error
 
     def close(self) -> None:
         self.engine.dispose()

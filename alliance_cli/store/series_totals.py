@@ -112,10 +112,9 @@ def series_totals(
         parameters.append(clinician)
     join = JOIN_SQL.format(where=" AND ".join(conditions)) if conditions else ""
     kind = dialect(session) if in_database else "rows"
-    if kind == "sqlite" and _walks_series_index(session, SQLITE_SQL.format(join=join), parameters):
-        for pid, rater, low, high, text, count in cursor(
-            session, SQLITE_SQL.format(join=join), tuple(parameters)
-        ):
+    aggregate = SQLITE_SQL.format(join=join)
+    if kind == "sqlite" and _walks_series_index(session, aggregate, parameters):
+        for pid, rater, low, high, text, count in cursor(session, aggregate, tuple(parameters)):
             totals = _numbers(text.split(","), count)
             if low == high:
                 yield SeriesTotals(pid, rater, totals, low)
