@@ -171,6 +171,8 @@ def test_every_command_works_with_the_key(encrypted: KeyCli, tmp_path: Path) -> 
         if path.exists():
             assert secrets_in(path.read_bytes()) == [], path
     assert_no_key(cli.ok("where").stdout)
+    cli.ok("patient", "discharge", CODE, "--ending", "mutual")  # outcomes reads ahead
+    assert json.loads(cli.ok("outcomes", "--format", "json").stdout)["n"] == 1
 
 
 @pytest.mark.parametrize("kind", ["plain", "encrypted"])

@@ -240,3 +240,35 @@ def test_a_driver_error_from_a_plain_cursor_is_a_one_line_storage_error(caseload
                 raise sqlite3.OperationalError("database is locked")
     finally:
         db.close()
+
+
+def test_many_chunks_give_what_one_gives(caseload: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite reads the caseload in chunks of patient ids, the next one ahead in a
+    thread: one patient a chunk (and the empty ranges between) changes nothing."""
+    monkeypatch.setattr(module, "CHUNK", 1)
+    same(flat(read(caseload)), expected(caseload))
+    same(
+        flat(read(caseload, status="discharged")),
+        expected(caseload, "WHERE p.status = 'discharged'"),
+    )
+    (clinician,) = {str(row[0]) for row in caseload.sql("SELECT clinician FROM patient")}
+    same(flat(read(caseload, clinician=clinician)), expected(caseload))
+
+
+@pytest.mark.sqlite_only
+def test_a_driver_error_in_the_read_ahead_thread_is_a_one_line_storage_error(
+    caseload: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S2 changed instrument: its instruments are read in the read-ahead thread, which
+    fails here; the error reaches the command's boundary like any other."""
+    import sqlite3
+
+    def locked(*args: Any) -> list[str]:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(module, "_instruments", locked)
+    caseload.ok("patient", "discharge", "S2", "--ending", "dropout")
+    result = caseload("outcomes", "--format", "json")
+    assert result.exit_code != 0 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) <= 2
+    assert result.stdout == ""

@@ -282,7 +282,8 @@ def engine_options(path: Path, uri: str, timeout: float) -> dict[str, Any]:
     driver = _driver()
 
     def creator() -> Any:
-        connection = driver.connect(uri, uri=True, timeout=timeout)
+        # check_same_thread: as engine.CHECK_SAME_THREAD (a read-ahead thread may use it)
+        connection = driver.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
         key.apply(connection)
         return connection
 

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 BUSY_TIMEOUT_SECONDS = 15
+# A connection may serve a report's read-ahead thread (store/read_ahead) while its own
+# thread waits; the pool never hands one connection to two threads at once.
+CHECK_SAME_THREAD = False
 WRITE_OPTION = "alliance_write"
 CLINICIAN_KEY = "alliance_clinician"  # reader's info: whose caseload this transaction sees
 
@@ -74,7 +77,12 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
         return create_engine(url, hide_parameters=True)
     if target.path is None:
         engine = create_engine(
-            url, hide_parameters=True, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}
+            url,
+            hide_parameters=True,
+            connect_args={
+                "timeout": BUSY_TIMEOUT_SECONDS,
+                "check_same_thread": CHECK_SAME_THREAD,
+            },
         )
         _install_sqlite_listeners(engine, foreign_keys=foreign_keys, read_only=False)
         return engine
@@ -89,7 +97,9 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     uri = sqlite_uri(path, read_only=unwritable, immutable=unwritable and not has_wal_content(path))
 
     def connect() -> sqlite3.Connection:
-        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+        return sqlite3.connect(
+            uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=CHECK_SAME_THREAD
+        )
 
     from alliance_cli.store import cipher  # an encrypted file: SQLCipher, keyed
 

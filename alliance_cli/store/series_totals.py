@@ -5,6 +5,10 @@ and last sessions), never the rest of a rating set. Fetching a million rating ro
 Python costs seconds; one aggregated row per (patient, rater) costs a fraction of that,
 because the database walks its covering series index in order and concatenates.
 
+On SQLite the caseload comes in chunks of patient ids, each chunk one row (a JSON
+array of its series): while Python parses and scans one chunk, a second thread has
+SQLite make the next (store/read_ahead), so the two halves of the work share two cores.
+
 The order inside an aggregate is the one guarantee this needs. PostgreSQL states it
 (`array_agg(... ORDER BY date)`). SQLite before 3.44 has no ORDER BY inside an
 aggregate: `group_concat` sees rows in the order the query loop delivers them, which is
@@ -16,6 +20,7 @@ ordered rows grouped here: slower, never wrong.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,18 +29,26 @@ from typing import TYPE_CHECKING, Any
 
 from alliance_cli.clinician import caseload_condition
 from alliance_cli.errors import StorageError
-from alliance_cli.store.raw_sql import cursor, dialect, placeholder
+from alliance_cli.store.raw_sql import connection, cursor, dialect, placeholder
+from alliance_cli.store.read_ahead import read_ahead
 
 if TYPE_CHECKING:
     from alliance_cli.store.raw_sql import Reader
 
 # {join} picks the patients (CROSS JOIN keeps session_rating outermost, in index order);
 # {where} is built from constant conditions, the clinician a bound parameter.
+# One chunk of patients (an id range) as one row: a JSON array of its series, each
+# [patient_id, rater, lowest and highest instrument, count, totals joined by commas].
+# One row, so one SQLite step: read_ahead's thread holds the GIL once per chunk.
 SQLITE_SQL = (
-    "SELECT r.patient_id, r.rater, min(r.instrument), max(r.instrument), group_concat(r.total), "
-    "count(*) "
-    "FROM session_rating AS r{join} GROUP BY r.patient_id, r.rater ORDER BY r.patient_id, r.rater"
+    "SELECT json_group_array(json_array(pid, rater, low, high, n, totals)) FROM ("
+    "SELECT r.patient_id AS pid, r.rater AS rater, min(r.instrument) AS low, "
+    "max(r.instrument) AS high, count(*) AS n, group_concat(r.total) AS totals "
+    "FROM session_rating AS r{join} GROUP BY r.patient_id, r.rater "
+    "ORDER BY r.patient_id, r.rater)"
 )
+IDS_SQL = "SELECT min(patient_id), max(patient_id) FROM session_rating"
+CHUNK = 500  # patient ids per chunk: ~50,000 totals at 100 sessions a patient
 POSTGRES_SQL = (
     "SELECT r.patient_id, r.rater, min(r.instrument), max(r.instrument), "
     "array_agg(r.total ORDER BY r.date), "
@@ -112,15 +125,12 @@ def series_totals(
         parameters.append(clinician)
     join = JOIN_SQL.format(where=" AND ".join(conditions)) if conditions else ""
     kind = dialect(session) if in_database else "rows"
-    aggregate = SQLITE_SQL.format(join=join)
-    if kind == "sqlite" and _walks_series_index(session, aggregate, parameters):
-        for pid, rater, low, high, text, count in cursor(session, aggregate, tuple(parameters)):
-            totals = _numbers(text.split(","), count)
-            if low == high:
-                yield SeriesTotals(pid, rater, totals, low)
-            else:
-                yield SeriesTotals(pid, rater, totals, None, _instruments(session, pid, rater))
-    elif kind == "postgresql":
+    if kind == "sqlite":
+        chunked = _from_chunks(session, conditions, parameters)
+        if chunked is not None:
+            yield from chunked
+            return
+    if kind == "postgresql":
         for pid, rater, low, high, values, names in cursor(
             session, POSTGRES_SQL.format(join=join), tuple(parameters)
         ):
@@ -128,6 +138,53 @@ def series_totals(
             yield SeriesTotals(pid, rater, totals, low if low == high else None, names)
     else:
         yield from _from_rows(cursor(session, ROWS_SQL.format(join=join), tuple(parameters)))
+
+
+def _from_chunks(
+    session: Reader, conditions: list[str], parameters: list[Any]
+) -> Iterator[SeriesTotals] | None:
+    """SQLite: the series chunk by chunk of patient ids, the next chunk read ahead in a
+    thread; None when the plan is not the checked one (the caller reads rows instead)."""
+    ranged = ["r.patient_id BETWEEN ? AND ?"]
+    if conditions:
+        ranged += ["p.id = r.patient_id", *conditions]
+        join = " CROSS JOIN patient AS p WHERE " + " AND ".join(ranged)
+    else:
+        join = " WHERE " + ranged[0]
+    sql = SQLITE_SQL.format(join=join)
+    first, last = cursor(session, IDS_SQL).fetchone()
+    if first is None:  # not a single rating
+        return iter(())
+    ranges = [(low, min(low + CHUNK - 1, last)) for low in range(first, last + 1, CHUNK)]
+    if not _walks_series_index(session, sql, [*ranges[0], *parameters]):
+        return None
+    raw = connection(session).connection.dbapi_connection
+    return _parsed(read_ahead(_chunks(raw, sql, ranges, parameters)))
+
+
+def _chunks(
+    raw: Any, sql: str, ranges: list[tuple[int, int]], parameters: list[Any]
+) -> Iterator[list[list[Any]]]:
+    """Each chunk's series, decoded, with the instruments of a series that changed
+    instrument: all of it in read_ahead's thread, the one user of the connection meanwhile."""
+    for low, high in ranges:
+        (text,) = raw.execute(sql, (low, high, *parameters)).fetchone()
+        series = json.loads(text)
+        series.sort(key=lambda one: (one[0], str(one[1])))  # never trust the order
+        for one in series:
+            if one[2] != one[3]:
+                one.append(_instruments(raw, one[0], one[1]))
+        yield series
+
+
+def _parsed(chunks: Iterator[list[list[Any]]]) -> Iterator[SeriesTotals]:
+    for series in chunks:
+        for pid, rater, low, _high, count, text, *names in series:
+            totals = _numbers((text or "").split(","), count)
+            if names:
+                yield SeriesTotals(pid, rater, totals, None, names[0])
+            else:
+                yield SeriesTotals(pid, rater, totals, low)
 
 
 def _numbers(values: Any, count: int) -> list[float]:
@@ -145,17 +202,17 @@ def _numbers(values: Any, count: int) -> list[float]:
     return totals
 
 
-def _instruments(session: Reader, patient_id: int, rater: str) -> list[str]:
-    """Each session's instrument of one series, in date order (SQLite, in the totals'
-    snapshot: the same rows)."""
-    return [name for (name,) in cursor(session, INSTRUMENTS_SQL, (patient_id, rater))]
+def _instruments(raw: Any, patient_id: int, rater: str) -> list[str]:
+    """Each session's instrument of one series, in date order (SQLite, on the totals'
+    connection: the same snapshot, the same rows)."""
+    return [name for (name,) in raw.execute(INSTRUMENTS_SQL, (patient_id, rater))]
 
 
 def _walks_series_index(session: Reader, sql: str, parameters: list[Any]) -> bool:
     """Whether SQLite answers `sql` by walking the series index in order (no sort of its
     own): then each group's rows reach group_concat in date order."""
     plan = [row[-1] for row in cursor(session, "EXPLAIN QUERY PLAN " + sql, tuple(parameters))]
-    walks = any(step.startswith("SCAN") and SERIES_INDEX.search(step) for step in plan)
+    walks = any(step.startswith(("SCAN", "SEARCH")) and SERIES_INDEX.search(step) for step in plan)
     return walks and not any("TEMP B-TREE" in step for step in plan)
 
 
