@@ -272,3 +272,15 @@ def test_a_driver_error_in_the_read_ahead_thread_is_a_one_line_storage_error(
     assert result.exit_code != 0 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) <= 2
     assert result.stdout == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(1, 10_000), max_size=60), st.integers(1, 7))
+def test_the_chunks_cover_every_id_with_chunk_patients_each(ids: set[int], chunk: int) -> None:
+    found = module._id_ranges(sorted(ids), chunk)
+    assert found[0][0] == module.LOWEST and found[-1][1] == module.HIGHEST
+    assert all(high + 1 == low for (_, high), (low, _) in itertools.pairwise(found))
+    counts = [sum(low <= i <= high for i in ids) for low, high in found]
+    assert all(count == chunk for count in counts[:-1])
+    assert counts[-1] <= chunk and (counts[-1] > 0 or not ids)
+    assert len(found) == max(1, -(-len(ids) // chunk))

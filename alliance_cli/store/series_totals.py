@@ -47,8 +47,9 @@ SQLITE_SQL = (
     "FROM session_rating AS r{join} GROUP BY r.patient_id, r.rater "
     "ORDER BY r.patient_id, r.rater)"
 )
-IDS_SQL = "SELECT min(patient_id), max(patient_id) FROM session_rating"
-CHUNK = 500  # patient ids per chunk: ~50,000 totals at 100 sessions a patient
+IDS_SQL = "SELECT id FROM patient ORDER BY id"
+CHUNK = 500  # patients per chunk: ~50,000 totals at 100 sessions a patient
+LOWEST, HIGHEST = -(2**63), 2**63 - 1  # SQLite's integer range: the chunks cover it all
 POSTGRES_SQL = (
     "SELECT r.patient_id, r.rater, min(r.instrument), max(r.instrument), "
     "array_agg(r.total ORDER BY r.date), "
@@ -152,14 +153,21 @@ def _from_chunks(
     else:
         join = " WHERE " + ranged[0]
     sql = SQLITE_SQL.format(join=join)
-    first, last = cursor(session, IDS_SQL).fetchone()
-    if first is None:  # not a single rating
-        return iter(())
-    ranges = [(low, min(low + CHUNK - 1, last)) for low in range(first, last + 1, CHUNK)]
+    ranges = _id_ranges([pid for (pid,) in cursor(session, IDS_SQL)], CHUNK)
     if not _walks_series_index(session, sql, [*ranges[0], *parameters]):
         return None
     raw = connection(session).connection.dbapi_connection
     return _parsed(read_ahead(_chunks(raw, sql, ranges, parameters)))
+
+
+def _id_ranges(ids: list[int], size: int) -> list[tuple[int, int]]:
+    """Ranges of patient ids (`ids` sorted), `size` patients each, that together cover
+    every possible id (a rating whose patient row is missing, in a damaged file, is
+    still read)."""
+    starts = ids[size::size]
+    lows = [LOWEST, *starts]
+    highs = [start - 1 for start in starts] + [HIGHEST]
+    return list(zip(lows, highs, strict=True))
 
 
 def _chunks(
