@@ -62,12 +62,13 @@ def test_nothing_is_read_before_the_first_chunk_is_asked_for() -> None:
 @pytest.mark.parametrize("taken", [1, 2, 5])
 def test_a_caller_that_stops_early_leaves_no_thread_and_few_chunks_made(taken: int) -> None:
     producer = Producer(10_000)
+    before = set(threading.enumerate())
     chunks = read_ahead(iter(producer))
     got = [next(chunks) for _ in range(taken)]
     chunks.close()  # what a break or an error in the caller's loop does
     assert got == list(range(taken))
     assert producer.closed.is_set()  # the producer's own cleanup ran (its generator closed)
-    assert "alliance-read-ahead" not in {thread.name for thread in threading.enumerate()}
+    assert set(threading.enumerate()) <= before  # its thread has ended
     # it stopped where it was: the chunks taken, those queued, the one being put, one more
     assert len(producer.made) <= taken + DEPTH + 2
 
@@ -80,3 +81,19 @@ def test_an_error_in_the_caller_stops_the_producer_too() -> None:
                 raise ZeroDivisionError
     assert producer.closed.is_set()
     assert len(producer.made) <= 3 + DEPTH + 2
+
+
+def test_a_held_generator_whose_caller_failed_stops_its_thread_when_closed() -> None:
+    """What a report does: the generator is bound to a name (a traceback would keep it
+    alive) and closed by `contextlib.closing` before the transaction ends."""
+    from contextlib import closing
+
+    producer = Producer(10_000)
+    before = set(threading.enumerate())
+    chunks = read_ahead(iter(producer))
+    with pytest.raises(ZeroDivisionError) as failure, closing(chunks):
+        for chunk in chunks:
+            if chunk == 2:
+                raise ZeroDivisionError
+    assert failure.value is not None  # the exception (and its frames) still held
+    assert producer.closed.is_set() and set(threading.enumerate()) <= before

@@ -242,17 +242,46 @@ def test_a_driver_error_from_a_plain_cursor_is_a_one_line_storage_error(caseload
         db.close()
 
 
+@pytest.mark.sqlite_only
 def test_many_chunks_give_what_one_gives(caseload: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite reads the caseload in chunks of patient ids, the next one ahead in a
-    thread: one patient a chunk (and the empty ranges between) changes nothing."""
+    thread: one patient a chunk changes nothing (and nothing falls back to rows)."""
+
+    def no_rows(found: Any) -> Iterator[SeriesTotals]:
+        raise AssertionError("fell back to rows")
+
     monkeypatch.setattr(module, "CHUNK", 1)
+    monkeypatch.setattr(module, "_from_rows", no_rows)
     same(flat(read(caseload)), expected(caseload))
-    same(
-        flat(read(caseload, status="discharged")),
-        expected(caseload, "WHERE p.status = 'discharged'"),
-    )
+    discharged = expected(caseload, "WHERE p.status = 'discharged'")
+    same(flat(read(caseload, status="discharged")), discharged)
     (clinician,) = {str(row[0]) for row in caseload.sql("SELECT clinician FROM patient")}
     same(flat(read(caseload, clinician=clinician)), expected(caseload))
+
+
+@pytest.mark.sqlite_only
+def test_a_chunk_whose_plan_is_not_the_walk_is_read_as_rows(
+    caseload: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plans may differ by range (SQLite with STAT4): each chunk's plan is checked, and a
+    chunk with another plan is read as ordered rows, in the same stream."""
+    checked = module._walks_series_index
+    read_as_rows: list[int] = []
+    rows = module._from_rows
+
+    def every_other(raw: Any, sql: str, parameters: tuple[Any, ...]) -> bool:
+        return checked(raw, sql, parameters) and parameters[0] % 2 == 0
+
+    def counted(found: Any) -> Iterator[SeriesTotals]:
+        read_as_rows.append(1)
+        return rows(found)
+
+    monkeypatch.setattr(module, "CHUNK", 1)
+    monkeypatch.setattr(module, "LOWEST", 0)  # the first chunk: the one checked up front
+    monkeypatch.setattr(module, "_walks_series_index", every_other)
+    monkeypatch.setattr(module, "_from_rows", counted)
+    same(flat(read(caseload)), expected(caseload))
+    assert read_as_rows  # some chunks were read as rows, the rest as aggregates
 
 
 @pytest.mark.sqlite_only
@@ -269,7 +298,7 @@ def test_a_driver_error_in_the_read_ahead_thread_is_a_one_line_storage_error(
     monkeypatch.setattr(module, "_instruments", locked)
     caseload.ok("patient", "discharge", "S2", "--ending", "dropout")
     result = caseload("outcomes", "--format", "json")
-    assert result.exit_code != 0 and "Traceback" not in result.stderr
+    assert result.exit_code == 4 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) <= 2
     assert result.stdout == ""
 
@@ -284,3 +313,48 @@ def test_the_chunks_cover_every_id_with_chunk_patients_each(ids: set[int], chunk
     assert all(count == chunk for count in counts[:-1])
     assert counts[-1] <= chunk and (counts[-1] > 0 or not ids)
     assert len(found) == max(1, -(-len(ids) // chunk))
+
+
+@pytest.mark.sqlite_only
+def test_an_error_while_the_chunks_stream_stops_the_read_ahead_thread(
+    caseload: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report fails on its second patient, a chunk ahead being read: the thread is
+    stopped and joined before the transaction ends, and the error is the usual line."""
+    import threading
+    from contextlib import contextmanager
+
+    from alliance_cli.errors import StorageError
+    from alliance_cli.services.reports import outcomes
+    from alliance_cli.store.engine import Database
+
+    for code in ("S1", "S2"):
+        caseload.ok("patient", "discharge", code, "--ending", "mutual")
+    monkeypatch.setattr(module, "CHUNK", 1)
+    made = outcomes._course
+    calls: list[str] = []
+    at_the_end: list[set[str]] = []
+
+    def failing(meta: Any, *args: Any) -> Any:
+        calls.append(meta.code)
+        if len(calls) == 2:
+            raise StorageError("the database holds a damaged value (test)")
+        return made(meta, *args)
+
+    opened = Database.read_rows
+
+    @contextmanager
+    def watched(self: Database) -> Iterator[Any]:
+        with opened(self) as connection:
+            try:
+                yield connection
+            finally:  # the transaction is about to end: which threads still run?
+                at_the_end.append({thread.name for thread in threading.enumerate()})
+
+    monkeypatch.setattr(outcomes, "_course", failing)
+    monkeypatch.setattr(Database, "read_rows", watched)
+    result = caseload("outcomes", "--format", "json")
+    assert result.exit_code == 4 and result.stdout == ""
+    assert result.stderr.startswith("error: the database holds a damaged value (test)")
+    assert len(calls) == 2 and len(at_the_end) == 1
+    assert "alliance-read-ahead" not in at_the_end[0]

@@ -34,6 +34,7 @@ from alliance_cli.errors import InvalidInput, StorageError
 from alliance_cli.paths import sqlite_uri
 from alliance_cli.store import host
 from alliance_cli.store.db_errors import sqlite_code
+from alliance_cli.store.read_ahead import CHECK_SAME_THREAD
 
 KEY_ENV = "ALLIANCE_DB_KEY"
 EXTRA = "pip install 'alliance-cli[encryption]'"
@@ -282,8 +283,9 @@ def engine_options(path: Path, uri: str, timeout: float) -> dict[str, Any]:
     driver = _driver()
 
     def creator() -> Any:
-        # check_same_thread: as engine.CHECK_SAME_THREAD (a read-ahead thread may use it)
-        connection = driver.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+        connection = driver.connect(
+            uri, uri=True, timeout=timeout, check_same_thread=CHECK_SAME_THREAD
+        )
         key.apply(connection)
         return connection
 

@@ -40,14 +40,12 @@ from alliance_cli.paths import (
     sqlite_uri,
 )
 from alliance_cli.store import db_errors, file_guard
+from alliance_cli.store.read_ahead import CHECK_SAME_THREAD
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
 BUSY_TIMEOUT_SECONDS = 15
-# A connection may serve a report's read-ahead thread (store/read_ahead) while its own
-# thread waits; the pool never hands one connection to two threads at once.
-CHECK_SAME_THREAD = False
 WRITE_OPTION = "alliance_write"
 CLINICIAN_KEY = "alliance_clinician"  # reader's info: whose caseload this transaction sees
 

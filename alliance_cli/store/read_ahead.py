@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
 DEPTH = 2  # chunks made ahead at most: bounds memory to a few chunks
+# What alliance's SQLite connections are opened with (store/engine, store/cipher): one may
+# serve this module's thread while its own thread waits; the pool never hands one
+# connection to two threads at once.
+CHECK_SAME_THREAD = False
 
 
 @dataclass(frozen=True)
@@ -49,27 +53,30 @@ class _Slots(Generic[T]):
         except BaseException as error:  # handed to the consumer, raised there
             ended = _Ended(error)
         finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-            self.items.put(ended)
+            try:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+            finally:
+                self.items.put(ended)  # whatever happened: the consumer waits for it
 
 
-def read_ahead(chunks: Iterator[T]) -> Iterator[T]:
+def read_ahead(chunks: Iterator[T]) -> Generator[T, None, None]:
     """The chunks of `chunks`, made in a background thread up to DEPTH ahead.
 
     An error of the producer is raised here, in the caller's thread (where the
-    transaction's error translation sees it). When the caller stops early (an error of its
-    own, a break), the thread is told to stop and joined before this returns, so the
-    connection is free again: it finishes at most the step it is in.
+    transaction's error translation sees it). The caller must close this generator before
+    its transaction ends (`contextlib.closing`) when it may stop early (an error, a
+    break): the thread is then told to stop and joined before `close()` returns, so the
+    connection is free again. It finishes at most the step it is in.
     """
     slots: _Slots[T] = _Slots()
     worker = threading.Thread(
         target=slots.produce, args=(chunks,), name="alliance-read-ahead", daemon=True
     )
-    worker.start()
     ended = False
     try:
+        worker.start()
         while True:
             item = slots.items.get()
             if isinstance(item, _Ended):
@@ -79,8 +86,28 @@ def read_ahead(chunks: Iterator[T]) -> Iterator[T]:
                 return
             yield item
     finally:
-        if not ended:
+        if threading.current_thread() is worker:  # collected as garbage in its own thread
             slots.stop.set()
-            while not isinstance(slots.items.get(), _Ended):  # unblocks a waiting put
-                pass
-        worker.join()
+        elif worker.ident is not None:  # started
+            _stop(slots, worker, drain=not ended)
+
+
+def _stop(slots: _Slots[T], worker: threading.Thread, *, drain: bool) -> None:
+    """Stop the producer and join it, even through a second Ctrl-C (raised once it has
+    stopped: until then it may be using the caller's connection)."""
+    interrupted: KeyboardInterrupt | None = None
+    if drain:
+        slots.stop.set()
+        while True:
+            try:
+                if isinstance(slots.items.get(), _Ended):  # unblocks a waiting put
+                    break
+            except KeyboardInterrupt as again:
+                interrupted = again
+    while worker.is_alive():
+        try:
+            worker.join()
+        except KeyboardInterrupt as again:
+            interrupted = again
+    if interrupted is not None:
+        raise interrupted

@@ -22,7 +22,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -107,7 +108,7 @@ def series_totals(
     status: str | None = None,
     clinician: str | None = None,
     in_database: bool = True,
-) -> Iterator[SeriesTotals]:
+) -> Generator[SeriesTotals, None, None]:
     """Every rating series of the patients with `status` (any when None) in `clinician`'s
     caseload (every one the database lets us see when None), by patient id, then rater;
     with a driver whose placeholder is unknown, every patient's (the caller filters).
@@ -152,12 +153,21 @@ def _from_chunks(
         join = " CROSS JOIN patient AS p WHERE " + " AND ".join(ranged)
     else:
         join = " WHERE " + ranged[0]
-    sql = SQLITE_SQL.format(join=join)
+    sql = Chunked(SQLITE_SQL.format(join=join), ROWS_SQL.format(join=join))
     ranges = _id_ranges([pid for (pid,) in cursor(session, IDS_SQL)], CHUNK)
-    if not _walks_series_index(session, sql, [*ranges[0], *parameters]):
-        return None
     raw = connection(session).connection.dbapi_connection
+    if not _walks_series_index(raw, sql.aggregate, (*ranges[0], *parameters)):
+        return None
     return _parsed(read_ahead(_chunks(raw, sql, ranges, parameters)))
+
+
+@dataclass(frozen=True)
+class Chunked:
+    """A chunk's two statements: the aggregate, and the ordered rows for a chunk whose
+    plan is not the checked one (plans may differ by range where SQLite keeps STAT4)."""
+
+    aggregate: str
+    rows: str
 
 
 def _id_ranges(ids: list[int], size: int) -> list[tuple[int, int]]:
@@ -171,12 +181,17 @@ def _id_ranges(ids: list[int], size: int) -> list[tuple[int, int]]:
 
 
 def _chunks(
-    raw: Any, sql: str, ranges: list[tuple[int, int]], parameters: list[Any]
-) -> Iterator[list[list[Any]]]:
+    raw: Any, sql: Chunked, ranges: list[tuple[int, int]], parameters: list[Any]
+) -> Iterator[list[Any]]:
     """Each chunk's series, decoded, with the instruments of a series that changed
-    instrument: all of it in read_ahead's thread, the one user of the connection meanwhile."""
+    instrument: all of it in read_ahead's thread, the one user of the connection meanwhile.
+    Each chunk's plan is checked; a chunk read as rows comes as SeriesTotals already."""
     for low, high in ranges:
-        (text,) = raw.execute(sql, (low, high, *parameters)).fetchone()
+        values = (low, high, *parameters)
+        if not _walks_series_index(raw, sql.aggregate, values):
+            yield list(_from_rows(raw.execute(sql.rows, values)))
+            continue
+        (text,) = raw.execute(sql.aggregate, values).fetchone()
         series = json.loads(text)
         series.sort(key=lambda one: (one[0], str(one[1])))  # never trust the order
         for one in series:
@@ -185,14 +200,20 @@ def _chunks(
         yield series
 
 
-def _parsed(chunks: Iterator[list[list[Any]]]) -> Iterator[SeriesTotals]:
-    for series in chunks:
-        for pid, rater, low, _high, count, text, *names in series:
-            totals = _numbers((text or "").split(","), count)
-            if names:
-                yield SeriesTotals(pid, rater, totals, None, names[0])
-            else:
-                yield SeriesTotals(pid, rater, totals, low)
+def _parsed(chunks: Generator[list[Any], None, None]) -> Iterator[SeriesTotals]:
+    """The series of each chunk; closing this closes `chunks` (read_ahead stops its thread)."""
+    with closing(chunks):
+        for series in chunks:
+            for one in series:
+                if isinstance(one, SeriesTotals):  # a chunk read as rows
+                    yield one
+                    continue
+                pid, rater, low, _high, count, text, *names = one
+                totals = _numbers((text or "").split(","), count)
+                if names:
+                    yield SeriesTotals(pid, rater, totals, None, names[0])
+                else:
+                    yield SeriesTotals(pid, rater, totals, low)
 
 
 def _numbers(values: Any, count: int) -> list[float]:
@@ -216,10 +237,10 @@ def _instruments(raw: Any, patient_id: int, rater: str) -> list[str]:
     return [name for (name,) in raw.execute(INSTRUMENTS_SQL, (patient_id, rater))]
 
 
-def _walks_series_index(session: Reader, sql: str, parameters: list[Any]) -> bool:
+def _walks_series_index(raw: Any, sql: str, parameters: tuple[Any, ...]) -> bool:
     """Whether SQLite answers `sql` by walking the series index in order (no sort of its
     own): then each group's rows reach group_concat in date order."""
-    plan = [row[-1] for row in cursor(session, "EXPLAIN QUERY PLAN " + sql, tuple(parameters))]
+    plan = [row[-1] for row in raw.execute("EXPLAIN QUERY PLAN " + sql, parameters)]
     walks = any(step.startswith(("SCAN", "SEARCH")) and SERIES_INDEX.search(step) for step in plan)
     return walks and not any("TEMP B-TREE" in step for step in plan)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from contextlib import closing
 from datetime import date
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
@@ -168,10 +169,11 @@ def caseload_outcomes(
             found = series_totals(session)
         else:
             found = series_totals(session, status=PatientStatus.DISCHARGED, clinician=me)
-        for pid, group in itertools.groupby(found, key=attrgetter("patient_id")):
-            meta = chosen.pop(pid, None)
-            if meta is not None:
-                add(meta, list(group))
+        with closing(found):  # on an error too: the read-ahead thread stops before the end
+            for pid, group in itertools.groupby(found, key=attrgetter("patient_id")):
+                meta = chosen.pop(pid, None)
+                if meta is not None:
+                    add(meta, list(group))
         for pid in sorted(chosen):  # discharged without a single rating
             add(chosen[pid], [])
     clinicians = [per[name].result() for name in sorted(per)] if all_clinicians else []
