@@ -407,6 +407,43 @@ def test_backup_on_postgresql_is_a_private_pg_dump_of_what_the_role_may_read(
     assert [p.name for p in folder.iterdir()] == ["a.dump"]
 
 
+def test_only_a_person_s_own_login_role_can_be_made_a_clinician_or_supervisor(
+    clinic: dict[str, str],
+) -> None:
+    """A group role would hand the caseload to all its members, a NOLOGIN role names
+    nobody, a superuser or BYPASSRLS role sees every caseload anyway: each refused in
+    one line (exit 1, as bad input), and nothing granted."""
+    owner = Cli(clinic["owner"])
+    suffix = uuid.uuid4().hex[:8]
+    unfit = {
+        f"team_{suffix}": "NOLOGIN",
+        f"root_{suffix}": "LOGIN SUPERUSER",
+        f"seer_{suffix}": "LOGIN BYPASSRLS",
+        f"shared_{suffix}": "LOGIN",
+    }
+    admin = backends.admin_url()
+    assert admin is not None
+    with backends.connect(admin) as conn:
+        for role, options in unfit.items():
+            conn.execute(f'CREATE ROLE "{role}" {options}')
+        conn.execute(f'GRANT "shared_{suffix}" TO "{clinic["dr_b_role"]}"')
+    try:
+        before = owner.ok("admin", "roles", "--format", "json").stdout
+        for role in [*unfit, "alliance_clinician"]:
+            for kind in ("clinician", "supervisor"):
+                result = owner("admin", f"grant-{kind}", role)
+                assert result.exit_code == 1, (role, kind, result.stderr)
+                assert result.stderr.startswith(f"error: role '{role}' ")
+                assert f"cannot be made a {kind}" in result.stderr
+                assert "Traceback" not in result.stderr
+        assert owner.ok("admin", "roles", "--format", "json").stdout == before
+        owner.ok("admin", "grant-clinician", clinic["dr_a_role"])  # still fine: idempotent
+    finally:
+        with backends.connect(admin) as conn:
+            for role in unfit:
+                conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
 def test_doctor_on_postgresql_checks_schema_security_and_roles(clinic: dict[str, str]) -> None:
     def checks(cli: Cli) -> tuple[int, dict[str, dict[str, object]]]:
         result = cli("doctor", "--format", "json")

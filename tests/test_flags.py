@@ -314,6 +314,8 @@ def test_quick_decline_over_the_window() -> None:
         f"total declined about 3.0 points over the last {WINDOW} sessions "
         "(27.0 on 2026-11-20 -> 24.0)"
     )
+    # the short form of grouped views: a fall in words, not a negative number
+    assert found[0].brief == f"total down about 3.0 over {WINDOW} sessions (27.0 -> 24.0)"
 
 
 def test_quick_decline_just_under_the_threshold() -> None:

@@ -42,6 +42,23 @@ def test_each_patient_once_in_its_most_severe_group() -> None:
     assert not glance.quiet
 
 
+def test_a_flag_from_the_therapist_s_ratings_says_so() -> None:
+    flags = [
+        flag("A1", "low", "alert", rater="therapist"),
+        flag("B2", "low", "alert"),
+        flag("B2", "low", "alert", rater="therapist"),
+        flag("C3", "discrepancy", "watch", rater="both"),
+    ]
+    glance = caseload_glance(flags, as_of=DAY, in_care=3, seen=3)
+    assert [(a.patient, a.kinds) for a in glance.alerts] == [
+        ("A1", ("therapist low",)),
+        ("B2", ("low", "therapist low")),
+    ]
+    assert [(a.patient, a.kinds) for a in glance.watch] == [("C3", ("discrepancy",))]
+    text = [line for _, line in glance_lines(glance)]
+    assert "alert       A1 (therapist low), B2 (low, therapist low)" in text
+
+
 def test_an_empty_caseload_is_never_all_clear() -> None:
     empty = caseload_glance([], as_of=DAY, in_care=0, seen=0)
     assert not empty.quiet

@@ -154,7 +154,7 @@ def decline_flags(patient: str, window: Sequence[Rating], rules: Thresholds) -> 
             f"({number(first.total)} on {first.date.isoformat()} -> {number(last.total)})"
         )
         brief = (
-            f"total about -{number(fall)} over {size} sessions "
+            f"total down about {number(fall)} over {size} sessions "
             f"({number(first.total)} -> {number(last.total)})"
         )
         return [make_flag(patient, last, FlagKind.DECLINE, Severity.WATCH, "total", message, brief)]

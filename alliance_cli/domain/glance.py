@@ -13,7 +13,7 @@ from datetime import date
 
 from alliance_cli.domain.flag_groups import group_by_event
 from alliance_cli.domain.flag_model import Flag
-from alliance_cli.domain.vocabulary import FlagKind, Severity
+from alliance_cli.domain.vocabulary import FlagKind, Rater, Severity
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Attention:
     """One patient in one group of the glance, with the kinds of flag they raised."""
 
     patient: str
-    kinds: tuple[FlagKind, ...]
+    kinds: tuple[str, ...]  # each kind, prefixed "therapist " when from the therapist's ratings
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,10 @@ class Glance:
 
 def caseload_glance(flags: Iterable[Flag], *, as_of: date, in_care: int, seen: int) -> Glance:
     """Group current flags by patient: alerts first; a patient with an alert is not listed
-    again under watch; no-contact is its own group (a reason to call, not a score)."""
-    groups: dict[str, dict[str, list[FlagKind]]] = {
+    again under watch; no-contact is its own group (a reason to call, not a score). A
+    flag from the therapist's own ratings says so ("therapist low"): it reads differently
+    from the patient's."""
+    groups: dict[str, dict[str, list[str]]] = {
         Severity.ALERT: {},
         Severity.WATCH: {},
         FlagKind.NO_CONTACT: {},
@@ -51,8 +53,9 @@ def caseload_glance(flags: Iterable[Flag], *, as_of: date, in_care: int, seen: i
         for flag in event.flags:
             group = FlagKind.NO_CONTACT if flag.kind == FlagKind.NO_CONTACT else flag.severity
             kinds = groups[group].setdefault(flag.patient, [])
-            if flag.kind not in kinds:
-                kinds.append(flag.kind)
+            kind = f"therapist {flag.kind}" if flag.rater == Rater.THERAPIST else str(flag.kind)
+            if kind not in kinds:
+                kinds.append(kind)
     for patient in groups[Severity.ALERT]:
         groups[Severity.WATCH].pop(patient, None)
 

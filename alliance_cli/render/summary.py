@@ -158,7 +158,7 @@ def _event_line(event: FlagEvent) -> str:
 
 
 # A number stays beside the word that names it when a line folds (`bond -5.0`, `SD 0.0`).
-_NAMED_NUMBER = re.compile(r"(\b[A-Za-z][A-Za-z-]*) (?=(?:about )?[-+±(]?\d)")
+_NAMED_NUMBER = re.compile(r"(\b[A-Za-z][A-Za-z-]*) (?=(?:down )?(?:about )?[-+±(]?\d)")
 
 
 def _event_items(flags: tuple[Flag, ...]) -> list[_Paragraph]:

@@ -42,15 +42,42 @@ def grant(db: Database, role: str, kind: str) -> None:
     require_postgres(db, f"admin grant-{kind}")
     with db.engine.begin() as connection:
         found = connection.execute(
-            text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}
+            text(
+                "SELECT r.rolcanlogin, r.rolsuper OR r.rolbypassrls, EXISTS ("
+                "SELECT 1 FROM pg_auth_members m WHERE m.roleid = r.oid) "
+                "FROM pg_roles r WHERE r.rolname = :role"
+            ),
+            {"role": role},
         ).first()
         if found is None:
             raise NotFound(
                 f"role {role!r} does not exist",
                 "create it first, e.g. `createuser --pwprompt NAME` or CREATE ROLE ... LOGIN",
             )
+        _refuse_unfit(role, kind, *found)
         quoted = connection.dialect.identifier_preparer.quote(role)
         connection.execute(text(f"GRANT {GROUPS[kind]} TO {quoted}"))
+
+
+def _refuse_unfit(role: str, kind: str, logs_in: bool, unwalled: bool, shared: bool) -> None:
+    """A clinician or supervisor is one person's own login, which row-level security
+    applies to: a group role would hand the caseload to all its members, a role that
+    cannot log in names nobody, and a superuser or BYPASSRLS role sees every caseload
+    whatever it is granted (the rules `patient transfer` applies to its target)."""
+    if role in GROUPS.values():
+        problem = "is one of alliance's own group roles"
+    elif not logs_in:
+        problem = "cannot log in (a group role)"
+    elif unwalled:
+        problem = "is a superuser or bypasses row-level security"
+    elif shared:
+        problem = "has members of its own: other roles could act as it"
+    else:
+        return
+    raise InvalidInput(
+        f"role {role!r} {problem}: it cannot be made a {kind}",
+        "grant a person's own login role, e.g. `createuser --pwprompt NAME`",
+    )
 
 
 def members(db: Database) -> list[Member]:
