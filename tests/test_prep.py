@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -184,6 +185,8 @@ def test_demo_patients_fit_80x24(fixed_today: date, tmp_path: Path) -> None:
     for code in ("D01", "D02", "D03", "D04", "D05", "D06", "D07"):
         shown = Cli(path).ok("prep", code).stdout
         assert len(shown.splitlines()) <= 24 and max(map(len, shown.splitlines())) <= 80, shown
+        for line in shown.splitlines():  # a score stays beside its name, an arrow beside both
+            assert not re.search(r"\b(bond|goal|task|total|down|about)$|->$|^\s*->", line), line
 
 
 def test_the_brief_shows_the_latest_repair_and_its_outcome(seen: Cli) -> None:

@@ -14,7 +14,7 @@ from alliance_cli.render.console import out
 from alliance_cli.render.formats import flag_dict, goal_dict, print_json, task_dict
 from alliance_cli.render.safe_text import escape_markdown, one_line
 from alliance_cli.render.values import fmt_date
-from alliance_cli.render.wrap import GLUE, output_width, wrap
+from alliance_cli.render.wrap import GLUE, keep_numbers_named, output_width, wrap
 
 JSON, MARKDOWN = "json", "markdown"
 PROFILE_FIELDS = (
@@ -107,7 +107,13 @@ def brief_lines(brief: Brief, width: int = 80) -> list[str]:
 
     section("About", [_profile_text(brief)])
     section("Last", _last_lines(brief))
-    section("Flags", [f"{e.severity} {fmt_date(e.date)} {one_line(e.text)}" for e in brief.events])
+    section(
+        "Flags",
+        [
+            f"{e.severity} {fmt_date(e.date)} {keep_numbers_named(one_line(e.text))}"
+            for e in brief.events
+        ],
+    )
     if brief.repairs:  # the latest attempt and how it went so far
         section("Repair", [_repair_line(brief.repairs[-1])])
     section("Goals", [_goal_line(g) for g in brief.goals], "no active goals")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from alliance_cli.domain.flag_groups import FlagEvent, group_by_event
@@ -17,7 +16,7 @@ from alliance_cli.render.repairs import repair_dict
 from alliance_cli.render.safe_text import escape_markdown as esc
 from alliance_cli.render.safe_text import one_line
 from alliance_cli.render.values import fmt_change, fmt_date, fmt_score
-from alliance_cli.render.wrap import DEFAULT_WIDTH, GLUE, MIN_WIDTH, wrap
+from alliance_cli.render.wrap import DEFAULT_WIDTH, GLUE, MIN_WIDTH, keep_numbers_named, wrap
 
 
 def summary_dict(summary: Summary) -> dict[str, Any]:
@@ -150,15 +149,10 @@ def _scores(summary: Summary) -> list[tuple[str, str, str, str]]:
 
 def _event_line(event: FlagEvent) -> str:
     """One event, one line: `ALERT R 2026-11-02 rupture: total 12.0 (...); low: ...`."""
-    text = _NAMED_NUMBER.sub(rf"\1{GLUE}", one_line(event.text))
     return (
         f"{event.severity.upper()} {one_line(event.patient)} {event.date.isoformat()} "
-        f"{text.replace(' -> ', f'{GLUE}->{GLUE}')}"
+        f"{keep_numbers_named(one_line(event.text))}"
     )
-
-
-# A number stays beside the word that names it when a line folds (`bond -5.0`, `SD 0.0`).
-_NAMED_NUMBER = re.compile(r"(\b[A-Za-z][A-Za-z-]*) (?=(?:down )?(?:about )?[-+±(]?\d)")
 
 
 def _event_items(flags: tuple[Flag, ...]) -> list[_Paragraph]:

@@ -15,6 +15,17 @@ from typing import TextIO
 DEFAULT_WIDTH = 80  # what a pipe, a file or a cron mail gets
 MIN_WIDTH = 30  # narrower terminals get this (lines then run past their edge)
 GLUE = "\x1f"  # joins words that must stay on one line ("bond 9.0"); shown as a space
+# A number stays beside the word that names it (`bond -5.0`, `SD 0.0`, `total down about
+# 3.8`), an arrow beside both values (`18.5 -> 14.5`).
+_NAMED_NUMBER = re.compile(r"(\b[A-Za-z][A-Za-z-]*) (?=(?:down )?(?:about )?[-+±(]?\d)")
+
+
+def keep_numbers_named(text: str) -> str:
+    """`text` with GLUE where a line must not fold: between a score and its name, and
+    around an arrow between two values (flag texts, in every folded view)."""
+    return _NAMED_NUMBER.sub(rf"\1{GLUE}", text).replace(" -> ", f"{GLUE}->{GLUE}")
+
+
 _TOKENS = re.compile("[^ ]+| +")
 
 
