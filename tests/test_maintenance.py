@@ -154,9 +154,9 @@ def test_a_file_appearing_during_the_backup_is_not_replaced(
     dest = tmp_path / "copy.db"
     original = service._vacuum_database_into
 
-    def racing(location: object, target: Path) -> None:
+    def racing(location: object, target: Path, size: int) -> None:
         dest.write_text("written by someone else meanwhile\n")
-        original(location, target)  # type: ignore[arg-type]
+        original(location, target, size)  # type: ignore[arg-type]
 
     monkeypatch.setattr(service, "_vacuum_database_into", racing)
     result = p014("backup", str(dest))
@@ -185,6 +185,76 @@ def test_a_full_disk_while_the_backup_is_made_durable_writes_nothing(
     )
     assert "copy.db" not in listing(tmp_path)
     assert not [name for name in listing(tmp_path) if name.endswith(".tmp")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file-size limits")
+def test_a_copy_that_cannot_be_written_is_the_destination_s_fault(
+    p014: Cli, tmp_path: Path
+) -> None:
+    """SQLite fails writing the copy (here a file-size limit: EFBIG, as a full disk gives
+    ENOSPC): at a DEST the user chose that is exit 1, next to the database exit 4; the
+    message says where and why, and nothing is left behind."""
+    import resource
+    import signal
+
+    limit = 48 * 1024  # above the WAL index (32 KiB), below the copy
+    with closing(sqlite3.connect(p014.db_path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # reading writes nothing
+    assert p014.db_path.stat().st_size > limit
+    before = p014.dump()
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for dest, code, where in ((out / "copy.db", 1, out), (None, 4, p014.db_path.parent)):
+        beside = sorted(p.name for p in where.iterdir())
+        result = subprocess.run(
+            [sys.executable, "-m", "alliance_cli", "--db", str(p014.db_path), "backup"]
+            + ([str(dest)] if dest else []),
+            capture_output=True,
+            text=True,
+            preexec_fn=limited,
+            check=False,
+        )
+        assert result.returncode == code, result.stderr
+        assert result.stderr == (
+            f"error: cannot write the copy in {where}: File too large "
+            "(free some space or choose another destination; nothing was written)\n"
+        )
+        assert sorted(p.name for p in where.iterdir()) == beside
+    assert p014.dump() == before
+
+
+@pytest.mark.parametrize(
+    ("code", "fault"),
+    [(13, "the disk is full"), (14, "cannot create it"), (8, "the file system is read-only")],
+)
+def test_sqlite_codes_that_only_writing_the_copy_gives_are_the_copy_s_fault(
+    tmp_path: Path, code: int, fault: str
+) -> None:
+    from alliance_cli.services.maintenance.backup import UnwritableCopy, _copy_error
+
+    class Failed(sqlite3.OperationalError):
+        sqlite_errorcode = code
+
+    found = _copy_error(Failed("x"), tmp_path / "copy.db", 10)
+    assert isinstance(found, UnwritableCopy) and found.message.endswith(fault)
+
+
+def test_an_io_error_is_the_copy_s_only_when_writing_there_fails(tmp_path: Path) -> None:
+    """SQLite's I/O error may be the database's (read) or the copy's (write): a probe of
+    the copy's size tells; here it is written, so the database is blamed (exit 4)."""
+    from alliance_cli.services.maintenance.backup import UnwritableCopy, _copy_error
+
+    class Failed(sqlite3.OperationalError):
+        sqlite_errorcode = 10
+
+    found = _copy_error(Failed("disk I/O error"), tmp_path / "copy.db", 3 << 20)
+    assert not isinstance(found, UnwritableCopy)
+    assert (tmp_path / "copy.db").stat().st_size == 3 << 20  # the probe (removed by backup)
 
 
 def test_backup_refuses_to_overwrite_the_database_itself(p014: Cli) -> None:

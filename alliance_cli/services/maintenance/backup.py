@@ -29,6 +29,7 @@ from alliance_cli.services.maintenance.sqlite_files import (
     storage_error,
 )
 from alliance_cli.store import cipher
+from alliance_cli.store.db_errors import sqlite_code
 from alliance_cli.store.engine import SQLITE_MAGIC, database_missing, file_identity
 from alliance_cli.store.schema import SCHEMA_HEAD
 
@@ -82,7 +83,47 @@ def _backup_target(
     return target
 
 
-def _vacuum_database_into(location: DatabaseLocation, target: Path) -> None:
+# SQLite's codes that can only come from writing the copy: the database is only read.
+COPY_FAULTS = {8: "the file system is read-only", 13: "the disk is full", 14: "cannot create it"}
+SQLITE_IOERR = 10  # either side: a probe write tells
+
+
+class UnwritableCopy(StorageError):
+    """`VACUUM INTO` failed writing the copy, not reading the database: where the user
+    chose the place (DEST), that is the input's fault (exit 1), as for `--output`."""
+
+
+def _copy_error(error: Exception, copy: Path, size: int) -> AllianceError:
+    """A driver error of `VACUUM INTO` (of a database of `size` bytes), as the copy's
+    fault when it is one."""
+    code = sqlite_code(error)
+    reason = COPY_FAULTS.get(code) if code is not None else None
+    if reason is None and code == SQLITE_IOERR:
+        reason = _write_fails(copy, size)
+    if reason is None:
+        return storage_error(error)
+    return UnwritableCopy(
+        f"cannot write the copy in {copy.parent}: {reason}",
+        "free some space or choose another destination; nothing was written",
+    )
+
+
+def _write_fails(copy: Path, size: int) -> str | None:
+    """Why writing a copy of `size` bytes fails now (SQLite's I/O error may have been the
+    database's or the copy's); None when a probe of that size is written."""
+    block = bytes(1 << 20)
+    try:
+        with copy.open("wb") as probe:  # the partial copy: removed whatever happens
+            for start in range(0, max(size, 1), len(block)):
+                probe.write(block[: min(len(block), size - start)] or b"\0")
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as error:
+        return error.strerror or "a write failed"
+    return None
+
+
+def _vacuum_database_into(location: DatabaseLocation, target: Path, size: int) -> None:
     """`VACUUM INTO` from the live database, through the project's engine settings (on
     an encrypted database SQLCipher writes the copy encrypted, with the same key)."""
     from sqlalchemy import exc
@@ -101,17 +142,17 @@ def _vacuum_database_into(location: DatabaseLocation, target: Path) -> None:
     except exc.DBAPIError as error:
         raise translate_db_error(error) from None
     except cipher.errors() as error:
-        raise storage_error(error) from None
+        raise _copy_error(error, target, size) from None
     finally:
         engine.dispose()
 
 
-def _vacuum_through(connection: sqlite3.Connection, target: Path) -> None:
+def _vacuum_through(connection: sqlite3.Connection, target: Path, size: int) -> None:
     """`VACUUM INTO` through a connection that holds the database (replacement.py)."""
     try:
         connection.execute("VACUUM INTO ?", (str(target),))
     except cipher.errors() as error:
-        raise storage_error(error) from None
+        raise _copy_error(error, target, size) from None
 
 
 def backup_database(
@@ -136,10 +177,17 @@ def backup_database(
     with ExitStack() as stack:
         with at_destination(dest):
             temp = stack.enter_context(private_temp(target.parent, target.name))
-        if through is None:
-            _vacuum_database_into(location, temp)
-        else:
-            _vacuum_through(through, temp)
+        size = sum(  # about what the copy needs: the file and its write-ahead log
+            path.stat().st_size for path in (db_path, *side_files(db_path)) if path.is_file()
+        )
+        try:
+            if through is None:
+                _vacuum_database_into(location, temp, size)
+            else:
+                _vacuum_through(through, temp, size)
+        except UnwritableCopy as error:
+            with at_destination(dest):  # DEST's fault when the user chose it
+                raise error from None
         fsync_file(temp)
         problems = file_integrity_problems(temp)
         if problems:
