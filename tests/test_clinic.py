@@ -411,7 +411,7 @@ def test_only_a_person_s_own_login_role_can_be_made_a_clinician_or_supervisor(
     clinic: dict[str, str],
 ) -> None:
     """A group role would hand the caseload to all its members, a NOLOGIN role names
-    nobody, a superuser or BYPASSRLS role sees every caseload anyway: each refused in
+    nobody, a superuser, BYPASSRLS or owner role sees every caseload anyway: each refused in
     one line (exit 1, as bad input), and nothing granted."""
     owner = Cli(clinic["owner"])
     suffix = uuid.uuid4().hex[:8]
@@ -420,13 +420,16 @@ def test_only_a_person_s_own_login_role_can_be_made_a_clinician_or_supervisor(
         f"root_{suffix}": "LOGIN SUPERUSER",
         f"seer_{suffix}": "LOGIN BYPASSRLS",
         f"shared_{suffix}": "LOGIN",
+        f"owner_{suffix}": "LOGIN",  # owns the database: row-level security passes it by
     }
     admin = backends.admin_url()
     assert admin is not None
+    database = clinic["owner"].rsplit("/", 1)[1]
     with backends.connect(admin) as conn:
         for role, options in unfit.items():
             conn.execute(f'CREATE ROLE "{role}" {options}')
         conn.execute(f'GRANT "shared_{suffix}" TO "{clinic["dr_b_role"]}"')
+        conn.execute(f'ALTER DATABASE "{database}" OWNER TO "owner_{suffix}"')
     try:
         before = owner.ok("admin", "roles", "--format", "json").stdout
         for role in [*unfit, "alliance_clinician"]:
@@ -440,6 +443,7 @@ def test_only_a_person_s_own_login_role_can_be_made_a_clinician_or_supervisor(
         owner.ok("admin", "grant-clinician", clinic["dr_a_role"])  # still fine: idempotent
     finally:
         with backends.connect(admin) as conn:
+            conn.execute(f'ALTER DATABASE "{database}" OWNER TO CURRENT_USER')
             for role in unfit:
                 conn.execute(f'DROP ROLE IF EXISTS "{role}"')
 

@@ -104,3 +104,26 @@ def test_alliance_alone_on_a_missing_database_is_exit_4(cli: Cli) -> None:
 def test_help_still_lists_the_commands(cli: Cli) -> None:
     shown = cli.ok("--help").stdout
     assert "Commands:" in shown and "session" in shown
+
+
+def test_an_entry_wider_than_a_line_breaks_only_after_its_commas() -> None:
+    """One patient with more kinds than a line holds: never cut inside a kind (nor
+    between "therapist" and its kind), and no line wider than the terminal."""
+    kinds = ("low", "drop", "rupture")
+    flags = [flag("D02", kind, "alert", rater=rater) for kind in kinds for rater in RATERS]
+    flags.append(flag("D03", "low", "alert"))
+    glance = caseload_glance(flags, as_of=DAY, in_care=2, seen=2)
+    lines = [line for label, line in glance_lines(glance, width=40) if label == "alert"]
+    assert len(lines) > 1 and all(len(line) <= 40 for line in lines)
+    assert all(line.rstrip().endswith((",", ")")) for line in lines), lines
+    words = " ".join(" ".join(lines).split())
+    assert words == (
+        "alert D02 (rupture, drop, low, therapist rupture, therapist drop, therapist low), "
+        "D03 (low)"
+    )
+    # an entry that fits stays whole on one line
+    short = [line for _, line in glance_lines(glance, width=120)]
+    assert any(line.endswith("D03 (low)") and "D02 (rupture," in line for line in short)
+
+
+RATERS = ("patient", "therapist")

@@ -221,40 +221,62 @@ def test_a_copy_that_cannot_be_written_is_the_destination_s_fault(
         )
         assert result.returncode == code, result.stderr
         assert result.stderr == (
-            f"error: cannot write the copy in {where}: File too large "
-            "(free some space or choose another destination; nothing was written)\n"
+            f"error: cannot write the copy in {where}: a write failed (check its free space "
+            "and permissions, or choose another destination; nothing was written)\n"
         )
         assert sorted(p.name for p in where.iterdir()) == beside
     assert p014.dump() == before
 
 
+def failed(code: int) -> sqlite3.OperationalError:
+    """A driver error with SQLite's result code `code`, as the standard driver gives it."""
+    error = sqlite3.OperationalError("x")
+    error.sqlite_errorcode = code  # type: ignore[attr-defined]
+    return error
+
+
 @pytest.mark.parametrize(
     ("code", "fault"),
-    [(13, "the disk is full"), (14, "cannot create it"), (8, "the file system is read-only")],
+    [(13, "the disk is full"), (14, "cannot create it"), (778, "a write failed")],
 )
 def test_sqlite_codes_that_only_writing_the_copy_gives_are_the_copy_s_fault(
     tmp_path: Path, code: int, fault: str
 ) -> None:
     from alliance_cli.services.maintenance.backup import UnwritableCopy, _copy_error
 
-    class Failed(sqlite3.OperationalError):
-        sqlite_errorcode = code
-
-    found = _copy_error(Failed("x"), tmp_path / "copy.db", 10)
+    found = _copy_error(failed(code), tmp_path / "copy.db", 10)
     assert isinstance(found, UnwritableCopy) and found.message.endswith(fault)
 
 
-def test_an_io_error_is_the_copy_s_only_when_writing_there_fails(tmp_path: Path) -> None:
-    """SQLite's I/O error may be the database's (read) or the copy's (write): a probe of
-    the copy's size tells; here it is written, so the database is blamed (exit 4)."""
+@pytest.mark.parametrize("code", [8, 11, 266, 522, 5])  # read-only, corrupt, read errors, busy
+def test_codes_of_the_database_side_are_the_database_s(tmp_path: Path, code: int) -> None:
     from alliance_cli.services.maintenance.backup import UnwritableCopy, _copy_error
 
-    class Failed(sqlite3.OperationalError):
-        sqlite_errorcode = 10
+    assert not isinstance(_copy_error(failed(code), tmp_path / "copy.db", 10), UnwritableCopy)
+    assert not (tmp_path / "copy.db").exists()  # no probe: the code says which side
 
-    found = _copy_error(Failed("disk I/O error"), tmp_path / "copy.db", 3 << 20)
+
+def test_a_bare_io_error_is_the_copy_s_only_when_writing_there_fails(tmp_path: Path) -> None:
+    """SQLCipher's driver gives the bare I/O error code, which may be the database's
+    (read) or the copy's (write): a probe of the copy's size tells; here it is written,
+    so the database is blamed (exit 4)."""
+    from alliance_cli.services.maintenance.backup import UnwritableCopy, _copy_error
+
+    found = _copy_error(failed(10), tmp_path / "copy.db", 3 << 20)
     assert not isinstance(found, UnwritableCopy)
     assert (tmp_path / "copy.db").stat().st_size == 3 << 20  # the probe (removed by backup)
+
+
+def test_a_read_only_database_can_be_backed_up(p014: Cli, tmp_path: Path) -> None:
+    """Opened read-only (`mode=ro`), the database is still copied; it is not changed."""
+    before = p014.dump()
+    copy = tmp_path / "copy.db"
+    url = f"sqlite:///{p014.db_path}?mode=ro"
+    result = p014("--db", url, "backup", str(copy), db=False)
+    assert result.exit_code == 0, result.stderr
+    assert copy.exists() and p014.dump() == before
+    with closing(sqlite3.connect(copy)) as connection:
+        assert connection.execute("SELECT code FROM patient").fetchall() == [("P014",)]
 
 
 def test_backup_refuses_to_overwrite_the_database_itself(p014: Cli) -> None:

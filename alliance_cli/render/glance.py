@@ -8,16 +8,24 @@ from alliance_cli.domain.glance import Attention, Glance
 from alliance_cli.domain.words import plural
 from alliance_cli.render.console import out, rich_console, wants_color
 from alliance_cli.render.safe_text import one_line
-from alliance_cli.render.wrap import GLUE, output_width, wrap
+from alliance_cli.render.wrap import GLUE, cell_width, output_width, wrap
 
 LABEL_WIDTH = 12
 STYLES = {"alert": "bold red", "watch": "yellow", "no contact": "yellow"}
 HINT = "`alliance flags` says why, `alliance trend CODE` charts one patient."
 
 
-def _named(who: Attention) -> str:
-    code = one_line(who.patient)
-    return f"{code} ({', '.join(who.kinds)})" if who.kinds != ("no-contact",) else code
+def _named(who: Attention, room: int) -> str:
+    """One patient and its kinds, kept on one line when it fits in `room` columns (a
+    line never splits a patient's entry), else breakable only after its commas."""
+    code = one_line(who.patient).replace(" ", GLUE)
+    if who.kinds == ("no-contact",):
+        return code
+    whole = f"{code} ({', '.join(who.kinds)})"
+    if cell_width(whole) <= room:
+        return whole.replace(" ", GLUE)
+    kinds = ", ".join(kind.replace(" ", GLUE) for kind in who.kinds)
+    return f"{code}{GLUE}({kinds})"
 
 
 def glance_lines(glance: Glance, width: int = 80) -> list[tuple[str, str]]:
@@ -38,7 +46,7 @@ def glance_lines(glance: Glance, width: int = 80) -> list[tuple[str, str]]:
     for label, people in groups:
         if not people:
             continue
-        named = ", ".join(_named(who).replace(" ", GLUE) for who in people)  # never split one
+        named = ", ".join(_named(who, width - LABEL_WIDTH) for who in people)
         wrapped = wrap(named, width, label.ljust(LABEL_WIDTH), " " * LABEL_WIDTH)
         lines.extend((label, line) for line in wrapped)
     lines += [("", ""), ("", HINT)]

@@ -37,16 +37,31 @@ def require_postgres(db: Database, what: str) -> None:
         raise not_postgres(db.location, what)
 
 
+# What makes a role unfit to hold a caseload, judged as `patient transfer` judges its
+# target (migration 0007): whether it logs in; whether row-level security passes it by
+# (superuser, BYPASSRLS, or owner of the database, the schema or the patient table: RLS
+# is enabled, not forced); whether another non-superuser role can act as it (USAGE, or
+# SET from PostgreSQL 16: a CREATEROLE admin's automatic ADMIN-only membership is not).
+FITNESS_SQL = """
+SELECT r.rolcanlogin,
+       r.rolsuper OR r.rolbypassrls
+       OR r.oid = (SELECT datdba FROM pg_database WHERE datname = current_database())
+       OR r.oid = (SELECT nspowner FROM pg_namespace WHERE nspname = 'public')
+       OR r.oid = (SELECT relowner FROM pg_class WHERE oid = 'patient'::regclass),
+       EXISTS (SELECT 1 FROM pg_roles m WHERE m.oid <> r.oid AND NOT m.rolsuper
+               AND (pg_has_role(m.oid, r.oid, 'USAGE') OR pg_has_role(m.oid, r.oid,
+                    CASE WHEN current_setting('server_version_num')::int >= 160000
+                         THEN 'SET' ELSE 'MEMBER' END)))
+FROM pg_roles r WHERE r.rolname = :role
+"""
+
+
 def grant(db: Database, role: str, kind: str) -> None:
     """Make the existing login `role` a clinician or a supervisor (idempotent)."""
     require_postgres(db, f"admin grant-{kind}")
     with db.engine.begin() as connection:
         found = connection.execute(
-            text(
-                "SELECT r.rolcanlogin, r.rolsuper OR r.rolbypassrls, EXISTS ("
-                "SELECT 1 FROM pg_auth_members m WHERE m.roleid = r.oid) "
-                "FROM pg_roles r WHERE r.rolname = :role"
-            ),
+            text(FITNESS_SQL),
             {"role": role},
         ).first()
         if found is None:
@@ -62,16 +77,19 @@ def grant(db: Database, role: str, kind: str) -> None:
 def _refuse_unfit(role: str, kind: str, logs_in: bool, unwalled: bool, shared: bool) -> None:
     """A clinician or supervisor is one person's own login, which row-level security
     applies to: a group role would hand the caseload to all its members, a role that
-    cannot log in names nobody, and a superuser or BYPASSRLS role sees every caseload
-    whatever it is granted (the rules `patient transfer` applies to its target)."""
+    cannot log in names nobody, and a role RLS passes by sees every caseload whatever it
+    is granted (FITNESS_SQL: the rules `patient transfer` applies to its target)."""
     if role in GROUPS.values():
         problem = "is one of alliance's own group roles"
     elif not logs_in:
         problem = "cannot log in (a group role)"
     elif unwalled:
-        problem = "is a superuser or bypasses row-level security"
+        problem = (
+            "is not held by row-level security (a superuser, BYPASSRLS, or an owner of "
+            "the database, its schema or the patient table)"
+        )
     elif shared:
-        problem = "has members of its own: other roles could act as it"
+        problem = "can be used by other roles (they are members of it)"
     else:
         return
     raise InvalidInput(

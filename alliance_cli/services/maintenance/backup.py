@@ -29,7 +29,6 @@ from alliance_cli.services.maintenance.sqlite_files import (
     storage_error,
 )
 from alliance_cli.store import cipher
-from alliance_cli.store.db_errors import sqlite_code
 from alliance_cli.store.engine import SQLITE_MAGIC, database_missing, file_identity
 from alliance_cli.store.schema import SCHEMA_HEAD
 
@@ -83,9 +82,19 @@ def _backup_target(
     return target
 
 
-# SQLite's codes that can only come from writing the copy: the database is only read.
-COPY_FAULTS = {8: "the file system is read-only", 13: "the disk is full", 14: "cannot create it"}
-SQLITE_IOERR = 10  # either side: a probe write tells
+# SQLite's result codes that only writing the copy gives (the database is only read):
+# the disk is full, the copy cannot be opened, and (extended codes, which the standard
+# driver reports) a write, fsync or truncate of the copy failed.
+COPY_FAULTS = {
+    13: "the disk is full",
+    14: "cannot create it",
+    778: "a write failed",
+    1034: "a write failed",
+    1290: "a write failed",
+    1546: "a write failed",
+}
+SQLITE_IOERR = 10  # the bare code (SQLCipher's driver): either side; a probe write tells
+PROBE_LIMIT = 64 << 20  # bytes: a probe costs I/O, on an error path only
 
 
 class UnwritableCopy(StorageError):
@@ -95,27 +104,27 @@ class UnwritableCopy(StorageError):
 
 def _copy_error(error: Exception, copy: Path, size: int) -> AllianceError:
     """A driver error of `VACUUM INTO` (of a database of `size` bytes), as the copy's
-    fault when it is one."""
-    code = sqlite_code(error)
-    reason = COPY_FAULTS.get(code) if code is not None else None
+    fault when it is one; the database's (storage error) otherwise or when unsure."""
+    code = getattr(error, "sqlite_errorcode", None)
+    reason = COPY_FAULTS.get(code) if isinstance(code, int) else None
     if reason is None and code == SQLITE_IOERR:
-        reason = _write_fails(copy, size)
+        reason = _write_fails(copy, min(size, PROBE_LIMIT))
     if reason is None:
         return storage_error(error)
     return UnwritableCopy(
         f"cannot write the copy in {copy.parent}: {reason}",
-        "free some space or choose another destination; nothing was written",
+        "check its free space and permissions, or choose another destination; nothing was written",
     )
 
 
 def _write_fails(copy: Path, size: int) -> str | None:
-    """Why writing a copy of `size` bytes fails now (SQLite's I/O error may have been the
-    database's or the copy's); None when a probe of that size is written."""
-    block = bytes(1 << 20)
+    """Why writing `size` bytes where the copy failed fails now (SQLite's bare I/O error
+    may be the database's or the copy's); None when the probe is written."""
+    block = os.urandom(1 << 20)  # not zeros: a compressing file system stores none
     try:
         with copy.open("wb") as probe:  # the partial copy: removed whatever happens
             for start in range(0, max(size, 1), len(block)):
-                probe.write(block[: min(len(block), size - start)] or b"\0")
+                probe.write(block[: max(1, min(len(block), size - start))])
             probe.flush()
             os.fsync(probe.fileno())
     except OSError as error:
@@ -136,6 +145,9 @@ def _vacuum_database_into(location: DatabaseLocation, target: Path, size: int) -
         try:
             driver = raw.driver_connection
             assert driver is not None
+            # A read-only database (mode=ro, or a file this user cannot write) is opened
+            # with query_only, which refuses VACUUM INTO; it writes only the copy.
+            driver.execute("PRAGMA query_only = OFF")
             driver.execute("VACUUM INTO ?", (str(target),))
         finally:
             raw.close()
