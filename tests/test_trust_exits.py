@@ -529,3 +529,20 @@ def test_a_backup_dest_that_cannot_be_written_is_exit_1(
             assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o700)
+
+
+def test_nesting_is_measured_without_recursion() -> None:
+    """A value nested near Python's limit is refused before anything walks it
+    recursively (in the ORM, even the interpreter's error reports then failed)."""
+    from alliance_cli.services.exchange.import_json import MAX_DEPTH, _depth_over
+
+    def nested(depth: int) -> Any:
+        value: Any = "x"
+        for level in range(depth):
+            value = [value] if level % 2 else {"a": value}
+        return value
+
+    assert not _depth_over({"patients": [{"note": "x", "goals": [{"reviews": []}]}]}, MAX_DEPTH)
+    assert not _depth_over(nested(MAX_DEPTH), MAX_DEPTH)
+    assert _depth_over(nested(MAX_DEPTH + 1), MAX_DEPTH)
+    assert _depth_over(nested(200_000), MAX_DEPTH)  # far past the recursion limit

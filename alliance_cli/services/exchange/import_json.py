@@ -85,6 +85,8 @@ def import_json(
         raise InvalidInput(malformed, f"it holds a number of {error} digits") from None
     except RecursionError:
         raise InvalidInput(malformed, NESTED) from None
+    if _depth_over(document, MAX_DEPTH):  # before any code walks it recursively
+        raise InvalidInput(malformed, NESTED)
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise InvalidInput(f"{path} is not an alliance JSON export")
     version = document.get("schema_version")
@@ -108,7 +110,23 @@ def import_json(
 
 
 MAX_DIGITS = 100  # an export's whole numbers (ids, scores) have a few digits
+MAX_DEPTH = 32  # an export nests 4-5 levels; a value far deeper is not one of ours
 NESTED = "its values are nested too deeply"
+
+
+def _depth_over(document: Any, limit: int) -> bool:
+    """Whether lists and objects nest deeper than `limit`, found without recursion: a
+    value nested near Python's limit, handed to the ORM, failed deep in a flush, where
+    even the interpreter's own error reports could not run."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 class _NumberTooLong(Exception):
