@@ -103,8 +103,15 @@ WORDING: dict[Problem, tuple[str, str | None]] = {
 def sqlite_code(error: BaseException) -> int | None:
     """SQLite's primary result code of a driver error (SQLite or SQLCipher); None for
     an error that did not come from SQLite."""
+    code = sqlite_extended_code(error)
+    return code & 0xFF if code is not None else None
+
+
+def sqlite_extended_code(error: BaseException) -> int | None:
+    """SQLite's result code as the driver gives it: extended (IOERR_WRITE...) from the
+    standard driver, primary only from SQLCipher's; None for an error not from SQLite."""
     code = getattr(error, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else None
+    return code if isinstance(code, int) else None
 
 
 def sqlstate(error: BaseException) -> str | None:

@@ -147,12 +147,11 @@ def _from_chunks(
 ) -> Iterator[SeriesTotals] | None:
     """SQLite: the series chunk by chunk of patient ids, the next chunk read ahead in a
     thread; None when the plan is not the checked one (the caller reads rows instead)."""
-    ranged = ["r.patient_id BETWEEN ? AND ?"]
+    ranged = "r.patient_id BETWEEN ? AND ?"  # bound first, before the conditions' values
     if conditions:
-        ranged += ["p.id = r.patient_id", *conditions]
-        join = " CROSS JOIN patient AS p WHERE " + " AND ".join(ranged)
+        join = JOIN_SQL.format(where=" AND ".join([ranged, *conditions]))
     else:
-        join = " WHERE " + ranged[0]
+        join = " WHERE " + ranged
     sql = Chunked(SQLITE_SQL.format(join=join), ROWS_SQL.format(join=join))
     ranges = _id_ranges([pid for (pid,) in cursor(session, IDS_SQL)], CHUNK)
     raw = connection(session).connection.dbapi_connection

@@ -29,6 +29,7 @@ from alliance_cli.services.maintenance.sqlite_files import (
     storage_error,
 )
 from alliance_cli.store import cipher
+from alliance_cli.store.db_errors import sqlite_extended_code
 from alliance_cli.store.engine import SQLITE_MAGIC, database_missing, file_identity
 from alliance_cli.store.schema import SCHEMA_HEAD
 
@@ -105,8 +106,8 @@ class UnwritableCopy(StorageError):
 def _copy_error(error: Exception, copy: Path, size: int) -> AllianceError:
     """A driver error of `VACUUM INTO` (of a database of `size` bytes), as the copy's
     fault when it is one; the database's (storage error) otherwise or when unsure."""
-    code = getattr(error, "sqlite_errorcode", None)
-    reason = COPY_FAULTS.get(code) if isinstance(code, int) else None
+    code = sqlite_extended_code(error)
+    reason = COPY_FAULTS.get(code) if code is not None else None
     if reason is None and code == SQLITE_IOERR:
         reason = _write_fails(copy, min(size, PROBE_LIMIT))
     if reason is None:
